@@ -1,0 +1,150 @@
+"""Command line of coadv: ``python -m coadv_assets.cli summary`` and friends.
+
+``summary`` prints what the last run of the main job produced and where: the renewal model's
+metrics, the `c_r` baselines, the readouts of `τ`, the real-data reproductions, and how to
+open the UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import duckdb
+
+from coadv_assets import paths
+from coadv_assets.warehouse import connect
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? "
+            "and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def summary_lines() -> list[str]:
+    """Lines describing the warehouse's current products (read-only)."""
+    db = paths.warehouse_path()
+    lines = [f"coadv — data in {paths.coadv_home()}", f"warehouse: {db}", ""]
+    if not db.exists():
+        return [*lines, "no warehouse yet: run `make run`"]
+    with connect(db, read_only=True) as con:
+        lines += _model_lines(con)
+        lines += _baseline_lines(con)
+        lines += _readout_lines(con)
+        lines += _validation_lines(con)
+    lines += [
+        f"artifacts (models, plots, training-set manifests): {paths.artifacts_dir()}",
+        "",
+        "Open the UI:  make ui   (runs `dagster dev -m coadv_assets.definitions`, "
+        "then browse http://127.0.0.1:3000)",
+    ]
+    return lines
+
+
+def _model_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    if not _table_exists(con, "ml", "model_registry"):
+        return ["renewal propensity model: not trained yet", ""]
+    row = con.execute(
+        "select model, version, metrics, promoted, artifact_dir from ml.model_registry "
+        "order by trained_at desc limit 1"
+    ).fetchone()
+    if row is None:
+        return ["renewal propensity model: not trained yet", ""]
+    model, version, metrics, promoted, artifact_dir = row
+    m = json.loads(metrics)
+    return [
+        f"{model} (version {version}, {'promoted' if promoted else 'NOT promoted'}):",
+        f"  test window {m.get('test_window')}, {m.get('n_test')} renewals scored 90 days ahead",
+        f"  AUC {_fmt(m.get('auc'))} (95% CI {_fmt(m.get('auc_ci_low'))}–"
+        f"{_fmt(m.get('auc_ci_high'))}), Brier {_fmt(m.get('brier'))}, "
+        f"ECE {_fmt(m.get('ece'))}, calibration slope {_fmt(m.get('calibration_slope'), 2)}, "
+        f"intercept {_fmt(m.get('calibration_intercept'), 2)}",
+        f"  artifacts: {artifact_dir}",
+        "",
+    ]
+
+
+def _baseline_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    if not _table_exists(con, "pu", "baselines"):
+        return ["c_r baselines: none yet", ""]
+    lines = ["c_r baselines (USD per PU, last month, 95% interval for the expected baseline):"]
+    rows = con.execute(
+        """
+        with latest as (
+            select function, version, pre_start, pre_end,
+                   row_number() over (partition by function order by published_at desc) as rn
+            from pu.baselines
+        )
+        select l.function, l.version, l.pre_start, l.pre_end, m.month, m.observed_c_r,
+               m.baseline_c_r, m.ci_low, m.ci_high
+        from latest l join pu.baseline_months m using (version)
+        where l.rn = 1 and m.month = (
+            select max(month) from pu.baseline_months where version = l.version)
+        order by l.function
+        """
+    ).fetchall()
+    for fn, version, pre_start, pre_end, month, obs, base, lo, hi in rows:
+        lines.append(
+            f"  {fn:<24} {month}: observed {_fmt(obs, 2)}, baseline {_fmt(base, 2)} "
+            f"[{_fmt(lo, 2)}, {_fmt(hi, 2)}]  (pre-period {pre_start}..{pre_end}, "
+            f"record {version})"
+        )
+    return [*lines, ""]
+
+
+def _readout_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    if not _table_exists(con, "pu", "tau_readouts"):
+        return ["readouts of tau: none yet", ""]
+    lines = ["readouts of tau (effect of AI tooling on treated teams, 95% interval):"]
+    rows = con.execute(
+        "select function, outcome, unit, method, status, estimate, ci_low, ci_high, "
+        "estimate_pct, reason from pu.tau_readouts order by function, outcome, method desc"
+    ).fetchall()
+    for fn, outcome, unit, method, status, est, lo, hi, pct, reason in rows:
+        if status == "estimated":
+            lines.append(
+                f"  {fn:<24} {outcome:<12} {method:<19} {_fmt(est)} {unit} "
+                f"[{_fmt(lo)}, {_fmt(hi)}] ({_fmt(pct, 1)}%)"
+            )
+        else:
+            lines.append(f"  {fn:<24} {outcome:<12} {method:<19} refused: {reason}")
+    return [*lines, ""]
+
+
+def _validation_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    if not _table_exists(con, "validation", "reproductions"):
+        return ["real-data checks: none yet", ""]
+    lines = ["real-data checks (ours vs published):"]
+    for study, qty, ours, pub, tol, ok in con.execute(
+        "select study, quantity, ours, published, tolerance, within_tolerance "
+        "from validation.reproductions order by study, quantity"
+    ).fetchall():
+        lines.append(
+            f"  {study:<10} {qty:<16} ours {ours:.4f}  published {pub:.4f}  "
+            f"(tolerance ±{tol}) {'OK' if ok else 'OUTSIDE TOLERANCE'}"
+        )
+    return [*lines, ""]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="coadv", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("summary", help="print what the main job produced and where")
+    args = parser.parse_args(argv)
+    if args.command == "summary":
+        print("\n".join(summary_lines()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
