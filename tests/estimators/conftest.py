@@ -1,0 +1,15 @@
+"""Shared fixtures for the estimator tests: real public panels that load offline."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(scope="session")
+def mpdta() -> pd.DataFrame:
+    """Callaway & Sant'Anna (2021) minimum-wage county panel, 500 counties x 2003-2007."""
+    moderndid = pytest.importorskip("moderndid")
+    df = moderndid.load_mpdta().to_pandas()
+    df["d"] = ((df["first.treat"] > 0) & (df["year"] >= df["first.treat"])).astype(int)
+    return df
