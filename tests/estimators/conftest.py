@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -13,3 +15,10 @@ def mpdta() -> pd.DataFrame:
     df = moderndid.load_mpdta().to_pandas()
     df["d"] = ((df["first.treat"] > 0) & (df["year"] >= df["first.treat"])).astype(int)
     return df
+
+
+@pytest.fixture(scope="session")
+def prop99() -> pd.DataFrame:
+    """California Prop 99 cigarette panel, 39 states x 1970-2000 (see data/README.md)."""
+    path = Path(__file__).parent / "data" / "california_prop99.csv"
+    return pd.read_csv(path, sep=";")
