@@ -1,7 +1,7 @@
 """The book of clients: who they are, when they signed, and their hidden propensities.
 
 ``clients`` (times ``scale``) clients are in the book at the window start, with signup dates
-spread over the previous years (tenure exponential, mean 4.5 years, capped at 20). New clients
+spread over the previous years (tenure exponential, mean 3.5 years, capped at 20). New clients
 sign during the window at 17.5% of the opening book a year, about the rate at which clients
 are lost, so that the book stays roughly stable. Worksite size at the start of the client's
 history is lognormal (median 10, sigma 1.15: mean about 19, a few with 200+).
@@ -68,7 +68,7 @@ def build_clients(n_start: int, timeline: Timeline, rng: np.random.Generator) ->
     pay_frequency, sales_channel, signup_date, _loaded_at. Hidden: idx, signup_day,
     domain, size0, growth, risk_z, contact_propensity, exception_effect, biweekly_phase.
     """
-    tenure_days = np.minimum(rng.exponential(4.5 * 365.25, n_start), 20 * 365.25)
+    tenure_days = np.minimum(rng.exponential(3.5 * 365.25, n_start), 20 * 365.25)
     old_signups = timeline.window_start_day - 1 - np.floor(tenure_days).astype(np.int64)
     n_window_days = timeline.end_day - timeline.window_start_day
     rate = n_start * NEW_CLIENT_RATE / 365.25

@@ -11,8 +11,8 @@ open-enrolment surge in November, a year-end rise in December, payroll-queue pea
 client's pay dates and the day after (higher still when the run raised an exception), a
 weekday pattern with few contacts at weekends and on holidays.
 
-Waiting follows the day's queue load: with ``rho = min(0.97, 0.75 × volume / mean weekday
-volume)`` of the queue, phone and chat waits are exponential with mean ``30 s × rho / (1 −
+Waiting follows the day's queue load: with ``rho = min(0.95, 0.6 × volume / mean weekday
+volume)`` of the queue, phone and chat waits are exponential with mean ``12 s × rho / (1 −
 rho)`` and e-mail waits lognormal with a 4-hour median. A caller abandons when an exponential
 patience (phone 240 s, chat 180 s) runs out first; the recorded wait is then the patience, the
 handle time is null and no team is assigned. Handle times are lognormal by queue and channel.
@@ -161,12 +161,12 @@ def build_contacts(
     vol = np.bincount(q_day, minlength=4 * len(days)).reshape(4, len(days)).astype(float)
     wkday = weekday(days) < 5
     mean_weekday = vol[:, wkday].mean(axis=1, keepdims=True)
-    rho = np.minimum(0.97, 0.75 * vol / np.maximum(mean_weekday, 1.0))
+    rho = np.minimum(0.95, 0.6 * vol / np.maximum(mean_weekday, 1.0))
     rho_c = rho.ravel()[q_day]
     share = np.array([CHANNEL_SHARE[QUEUES[q]] for q in range(4)])
     cum = np.cumsum(share[queue], axis=1)
     channel = np.minimum((cum < rng.random(n)[:, None]).sum(axis=1), 2)
-    wait_q = rng.exponential(30.0 * rho_c / (1.0 - rho_c))
+    wait_q = rng.exponential(12.0 * rho_c / (1.0 - rho_c))
     wait_e = np.exp(rng.normal(np.log(4 * 3600.0), 0.7, n))
     wait = np.where(channel == 2, wait_e, wait_q)
     patience = rng.exponential(np.where(channel == 2, 1.0, PATIENCE[np.minimum(channel, 1)]))

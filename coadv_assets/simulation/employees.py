@@ -3,7 +3,7 @@ and growth hires, with the HRIS's personal data.
 
 Each client starts (at its signup or at the history start, whichever is later) with ``size0``
 employees, hired earlier (backward tenure exponential at the separation rate). Job classes are
-hourly 65%, salaried 30%, executive 5%, with yearly separation rates 38%, 15% and 8%.
+hourly 65%, salaried 30%, executive 5%, with yearly separation rates 33%, 14% and 8%.
 A separation is replaced after 7–45 days with probability ``1 + growth / rate`` (capped at 1),
 growing clients also hire at ``growth × size0`` a year. About 60% of employees enrol in the
 health plan (hourly 50%, salaried 75%, executives 85%); ``enrolled`` is not exported.
@@ -23,7 +23,7 @@ from coadv_assets.simulation.timeline import Timeline, to_date, to_instant
 
 JOB_CLASSES = ("hourly", "salaried", "executive")
 CLASS_SHARE = np.array([0.65, 0.30, 0.05])
-SEPARATION_RATE = np.array([0.38, 0.15, 0.08])
+SEPARATION_RATE = np.array([0.33, 0.14, 0.08])
 ENROLL_RATE = np.array([0.50, 0.75, 0.85])
 SALARY_MEDIAN = np.array([40_000.0, 72_000.0, 165_000.0])
 SALARY_SIGMA = np.array([0.25, 0.30, 0.35])

@@ -3,7 +3,7 @@
 Member-months are the enrolled employees active on the first day of a coverage month.
 Each client has a premium per member-month, ``clip(750 × exp(0.15 z + 0.05 e), 600, 900)``,
 and an expected claims cost per member-month ``k × exp(0.4 z − 0.08) × industry factor``, with
-``z`` its hidden health risk and ``k`` set so that the book's expected MLR is 0.84 over its
+``z`` its hidden health risk and ``k`` set so that the book's expected MLR is 0.86 over its
 member-months. Both trend up 6% a year from the window start. Claims per member-month are
 Poisson (mean 1.2), typed pharmacy / professional / outpatient / inpatient (45/32/18/5%), with
 lognormal amounts (sigma 0.9) whose mean keeps the member-month's expected cost. Claims are
@@ -19,7 +19,7 @@ import polars as pl
 
 from coadv_assets.simulation.timeline import Timeline, add_months, to_date, to_instant
 
-TARGET_MLR = 0.84
+TARGET_MLR = 0.86
 TREND = 0.06
 CLAIMS_PER_MEMBER_MONTH = 1.2
 CLAIM_TYPES = ("pharmacy", "professional", "outpatient", "inpatient")
@@ -47,11 +47,15 @@ def plan_rates(clients: pl.DataFrame, rng: np.random.Generator) -> tuple[np.ndar
 
 
 def member_months(
-    employees: pl.DataFrame, timeline: Timeline, coverage_end: np.ndarray
+    employees: pl.DataFrame,
+    timeline: Timeline,
+    coverage_start: np.ndarray,
+    coverage_end: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (employee row, client index, month start day) of each enrolled member-month.
 
-    ``coverage_end`` per client index is the last day the client is covered.
+    ``coverage_start`` per client index is the first covered month (first day),
+    ``coverage_end`` the last day the client is covered.
     """
     enrolled = np.nonzero(employees["enrolled"].to_numpy())[0]
     client = employees["client"].to_numpy()[enrolled]
@@ -60,6 +64,7 @@ def member_months(
     rows, months = [], []
     for m in timeline.month_starts():
         active = (hire <= m) & (term > m) & (m <= coverage_end[client])
+        active &= m >= coverage_start[client]
         idx = enrolled[active]
         rows.append(idx)
         months.append(np.full(len(idx), m))

@@ -28,7 +28,7 @@ Mid-term termination (truth ``churn_hazard.parquet``), for each window month ``M
 signup month that holds no renewal date of the client, using the three complete months before
 ``M``::
 
-    logit h = −6.0 + 4.0 × (exception_share_3m − 0.15) + 1.5 × (contacts_per_employee_month_3m
+    logit h = −6.2 + 4.0 × (exception_share_3m − 0.15) + 1.5 × (contacts_per_employee_month_3m
               − 0.3) + 3.0 × max(0, −headcount_growth_6m)
 
 with the same neutral values; ``headcount_growth_6m = headcount(M) / headcount(M − 6 months)
@@ -36,7 +36,7 @@ with the same neutral values; ``headcount_growth_6m = headcount(M) / headcount(M
 
 The offered rate change of a term is set at its offer date (renewal − 120 days)::
 
-    offered_rate_change = clip(0.035 + 0.35 × (claims_ratio − 1) + N(0, 0.03), −0.02, 0.15)
+    offered_rate_change = clip(0.07 + 0.2 × (claims_ratio − 1) + N(0, 0.035), −0.02, 0.15)
 
 rounded to 0.5 points, where ``claims_ratio`` is the client's expected claims cost over
 ``0.84 × premium``: clients whose claims run hot get larger increases. Renewals before the
@@ -62,12 +62,12 @@ from coadv_assets.simulation.timeline import (
 
 INDUSTRY_EFFECT = {
     "construction": -0.3,
-    "professional_services": 0.2,
-    "healthcare": 0.1,
-    "retail": -0.15,
+    "professional_services": 0.0,
+    "healthcare": 0.0,
+    "retail": -0.3,
     "hospitality": -0.3,
     "manufacturing": 0.3,
-    "technology": 0.0,
+    "technology": -0.3,
     "nonprofit": 0.3,
 }
 MAX_TERMS = 26
@@ -184,7 +184,7 @@ def simulate_lifecycle(
     term_start = add_months(np.repeat(signup, MAX_TERMS), np.tile(12 * k, n)).reshape(n, -1)
     renewal = add_months(np.repeat(signup, MAX_TERMS), np.tile(12 * (k + 1), n)).reshape(n, -1)
     orc = np.clip(
-        0.035 + 0.35 * (claims_ratio[:, None] - 1.0) + rng.normal(0.0, 0.03, (n, MAX_TERMS)),
+        0.07 + 0.2 * (claims_ratio[:, None] - 1.0) + rng.normal(0.0, 0.035, (n, MAX_TERMS)),
         -0.02,
         0.15,
     )
@@ -234,7 +234,7 @@ def simulate_lifecycle(
     exc3, con3 = _rates(act, c_idx, m_num, 3)
     growth6 = _growth(headcount, c_idx, m_day, 6)
     hazard = _sigmoid(
-        -6.0 + 4.0 * (exc3 - 0.15) + 1.5 * (con3 - 0.3) + 3.0 * np.maximum(0.0, -growth6)
+        -6.2 + 4.0 * (exc3 - 0.15) + 1.5 * (con3 - 0.3) + 3.0 * np.maximum(0.0, -growth6)
     )
     terminates = rng.random(len(c_idx)) < hazard
     term_day = m_day + np.floor(rng.random(len(c_idx)) * (m_end - m_day + 1)).astype(np.int64)

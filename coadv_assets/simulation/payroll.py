@@ -9,7 +9,7 @@ pay date before ``end_date``.
 
 Exceptions (planted truth ``payroll_exception_probabilities.parquet``)::
 
-    logit p = -2.45 + freq effect (weekly +0.45, biweekly 0, semimonthly -0.1, monthly -0.2)
+    logit p = -2.2 + freq effect (weekly +0.45, biweekly 0, semimonthly -0.1, monthly -0.2)
               + 0.9 * [client age at period start < 90 days] + 0.8 * [pay date in January]
               + 0.15 * (log1p(employee_count) - log1p(10)) + 0.3 * log1p(new hires in period)
               + client exception effect (normal, sd 0.5; hidden)
@@ -46,7 +46,7 @@ EXCEPTION_TYPES = (
     "bank_reject",
 )
 _TYPE_WEIGHTS = np.array([0.30, 0.10, 0.12, 0.20, 0.15, 0.13])
-INTERCEPT = -2.45
+INTERCEPT = -2.2
 
 
 def _schedule(timeline: Timeline) -> pl.DataFrame:

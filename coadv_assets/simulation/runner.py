@@ -189,7 +189,8 @@ def simulate(
     step("lifecycle")
     premium, relative_cost = plan_rates(clients, rng["plan_rates"])
     never = np.full(n, NEVER)
-    _, mm_client0, _ = member_months(employees, timeline, never)
+    signup_month = month_start_days(clients["signup_day"].to_numpy())
+    _, mm_client0, _ = member_months(employees, timeline, signup_month, never)
     weight = np.bincount(mm_client0, minlength=n).astype(float)
     scale_k = (
         TARGET_MLR
@@ -225,11 +226,10 @@ def simulate(
         pl.Series(contacts["day"].to_numpy() <= outcome[contacts["client"].to_numpy()])
     )
     coverage_end = np.minimum(outcome, timeline.last_day)
-    mm_row, mm_client, mm_month = member_months(employees, timeline, coverage_end)
+    mm_row, mm_client, mm_month = member_months(employees, timeline, signup_month, coverage_end)
     months = timeline.month_starts()
     cc = np.repeat(np.arange(n), len(months))
     mm = np.tile(months, n)
-    signup_month = month_start_days(clients["signup_day"].to_numpy())
     alive = (mm >= signup_month[cc]) & (mm <= coverage_end[cc])
     alive_months = pl.DataFrame({"client": cc[alive], "month": mm[alive]})
     premiums = build_premiums(clients, mm_client, mm_month, premium, timeline, alive_months)

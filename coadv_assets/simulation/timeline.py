@@ -142,3 +142,26 @@ def to_instant(days: np.ndarray, seconds: np.ndarray | float, name: str) -> pl.S
     micros = (np.asarray(days, dtype=np.int64) * 86_400 + np.asarray(seconds)).astype(np.float64)
     micros_i = np.round(micros * 1_000_000).astype(np.int64)
     return pl.Series(name, micros_i, dtype=pl.Int64).cast(pl.Datetime("us", "UTC"))
+
+
+def group_sums(frame: pl.DataFrame, keys: list[str], values: dict[str, np.ndarray]) -> pl.DataFrame:
+    """Return one row per distinct ``keys`` (sorted) with the sum of each value array.
+
+    Sums are taken sequentially in row order within each group (``np.add.reduceat``), so
+    that the result does not depend on threading: same input, same bits.
+    """
+    order = frame.select(keys).with_row_index("_row").sort(keys, maintain_order=True)
+    idx = order["_row"].to_numpy()
+    sorted_keys = order.select(keys)
+    change = np.ones(order.height, dtype=bool)
+    if order.height > 1:
+        differs = np.zeros(order.height - 1, dtype=bool)
+        for key in keys:
+            col = sorted_keys[key].to_numpy()
+            differs |= col[1:] != col[:-1]
+        change[1:] = differs
+    starts = np.nonzero(change)[0]
+    out = sorted_keys[starts]
+    return out.with_columns(
+        [pl.Series(name, np.add.reduceat(np.asarray(v)[idx], starts)) for name, v in values.items()]
+    )

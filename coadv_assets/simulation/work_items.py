@@ -17,6 +17,7 @@ import polars as pl
 from coadv_assets.simulation.teams import ITEM_TYPE, Teams
 from coadv_assets.simulation.timeline import (
     Timeline,
+    group_sums,
     month_number,
     month_of_year,
     month_start_days,
@@ -104,17 +105,26 @@ def ai_effect_team_months(expected: pl.DataFrame) -> pl.DataFrame:
     pu_treated, pu_untreated, pu_per_hour_treated, pu_per_hour_untreated, c_r_treated,
     c_r_untreated, ai_on (any day of the month after the rollout day).
     """
-    pu0 = pl.col("hours") * pl.col("prod0") * (1.0 - pl.col("rework_rate"))
+    pu0 = (
+        expected["hours"].to_numpy()
+        * expected["prod0"].to_numpy()
+        * (1.0 - expected["rework_rate"].to_numpy())
+    )
+    effect = expected["effect_now"].to_numpy()
+    sums = group_sums(
+        expected,
+        ["team_id", "function", "month_day", "rollout_day"],
+        {
+            "hours": expected["hours"].to_numpy(),
+            "cost": expected["cost"].to_numpy(),
+            "pu_treated": pu0 * (1.0 + effect),
+            "pu_untreated": pu0,
+            "ai_days": (effect > 0).astype(np.int64),
+        },
+    )
     return (
-        expected.group_by("team_id", "function", "month_day")
-        .agg(
-            pl.col("hours").sum(),
-            pl.col("cost").sum(),
-            (pu0 * (1.0 + pl.col("effect_now"))).sum().alias("pu_treated"),
-            pu0.sum().alias("pu_untreated"),
-            (pl.col("effect_now") > 0).any().alias("ai_on"),
-            pl.col("rollout_day").first(),
-        )
+        sums.with_columns((pl.col("ai_days") > 0).alias("ai_on"))
+        .drop("ai_days")
         .with_columns(
             (pl.col("pu_treated") / pl.col("hours")).alias("pu_per_hour_treated"),
             (pl.col("pu_untreated") / pl.col("hours")).alias("pu_per_hour_untreated"),

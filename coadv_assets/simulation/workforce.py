@@ -17,7 +17,13 @@ import numpy as np
 import polars as pl
 
 from coadv_assets.simulation.teams import BASE_HOURLY_COST, Teams
-from coadv_assets.simulation.timeline import Timeline, to_date, to_instant, weekday
+from coadv_assets.simulation.timeline import (
+    Timeline,
+    group_sums,
+    to_date,
+    to_instant,
+    weekday,
+)
 
 WAGE_INFLATION = 0.04
 
@@ -81,9 +87,11 @@ def team_day_hours(timesheets: pl.DataFrame, timeline: Timeline) -> pl.DataFrame
     A week's hours and cost are split evenly over its working days; weeks without a working
     day contribute nothing.
     """
-    weekly = timesheets.group_by("team_id", "week_day").agg(
-        pl.col("hours").sum().alias("hours"),
-        (pl.col("hours") * pl.col("loaded_hourly_cost")).sum().alias("cost"),
+    hours = timesheets["hours"].to_numpy()
+    weekly = group_sums(
+        timesheets,
+        ["team_id", "week_day"],
+        {"hours": hours, "cost": hours * timesheets["loaded_hourly_cost"].to_numpy()},
     )
     working = timeline.working_days()
     monday = working - weekday(working)
