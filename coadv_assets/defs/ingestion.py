@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+
 import dagster as dg
 
 from coadv_assets import paths
@@ -198,6 +199,14 @@ def source_freshness(context: dg.AssetCheckExecutionContext, warehouse: Warehous
                 check_name="source_freshness",
                 passed=age_days is not None and age_days <= 10,
                 severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"age_days": age_days if age_days is not None else -1.0,
-                          "latest_loaded_at": str(latest)},
+                metadata={
+                    "age_days": age_days if age_days is not None else -1.0,
+                    "latest_loaded_at": str(latest),
+                },
             )
+
+
+defs = dg.Definitions(
+    assets=[simulated_landing, peo_sources],
+    asset_checks=[source_freshness],
+)

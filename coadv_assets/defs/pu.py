@@ -60,8 +60,10 @@ def publish_baseline(con, fitted: baseline_mod.Baseline, panel: pl.DataFrame) ->
     record = {
         "function": fitted.function,
         "version": version,
-        "data_window": {"first_month": str(panel["month"].min()),
-                        "last_month": str(panel["month"].max())},
+        "data_window": {
+            "first_month": str(panel["month"].min()),
+            "last_month": str(panel["month"].max()),
+        },
         "pre_period": {"start": str(fitted.pre_start), "end": str(fitted.pre_end)},
         "row_counts": {"marts.fct_team_month_pu": panel.height, "pre_period_rows": fitted.n_obs},
         "input_fingerprints": {"marts.fct_team_month_pu": fingerprint},
@@ -73,14 +75,34 @@ def publish_baseline(con, fitted: baseline_mod.Baseline, panel: pl.DataFrame) ->
     }
     con.execute(
         "insert into pu.baselines values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [version, fitted.function, fitted.pre_start, fitted.pre_end, fitted.n_obs,
-         fitted.n_teams, fingerprint, code, record["git_commit"], json.dumps(record),
-         dt.datetime.now(dt.UTC)],
+        [
+            version,
+            fitted.function,
+            fitted.pre_start,
+            fitted.pre_end,
+            fitted.n_obs,
+            fitted.n_teams,
+            fingerprint,
+            code,
+            record["git_commit"],
+            json.dumps(record),
+            dt.datetime.now(dt.UTC),
+        ],
     )
     months = fitted.months.with_columns(
         version=pl.lit(version), function=pl.lit(fitted.function)
-    ).select("version", "function", "month", "labor_cost", "pu", "observed_c_r",
-             "baseline_c_r", "ci_low", "ci_high", "in_pre_period")
+    ).select(
+        "version",
+        "function",
+        "month",
+        "labor_cost",
+        "pu",
+        "observed_c_r",
+        "baseline_c_r",
+        "ci_low",
+        "ci_high",
+        "in_pre_period",
+    )
     con.register("incoming_months", months.to_arrow())
     con.execute("insert into pu.baseline_months select * from incoming_months")
     con.unregister("incoming_months")
@@ -153,16 +175,23 @@ def tau_readouts(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             panel = load_team_month_panel(con, function)
             fingerprint = lineage.frame_fingerprint(panel)
             for est in readout_mod.readout(panel, function):
-                rows.append({**est.to_row(), "input_fingerprint": fingerprint,
-                             "code_version": code, "computed_at": now})
+                rows.append(
+                    {
+                        **est.to_row(),
+                        "input_fingerprint": fingerprint,
+                        "code_version": code,
+                        "computed_at": now,
+                    }
+                )
         frame = pl.DataFrame(rows, infer_schema_length=None)
         con.register("incoming", frame.to_arrow())
         con.execute("delete from pu.tau_readouts")
-        con.execute(
-            "insert into pu.tau_readouts by name select * from incoming"
-        )
+        con.execute("insert into pu.tau_readouts by name select * from incoming")
         con.unregister("incoming")
-    table_lines = ["| function | outcome | method | estimate | 95% CI | % |", "|---|---|---|---|---|---|"]
+    table_lines = [
+        "| function | outcome | method | estimate | 95% CI | % |",
+        "|---|---|---|---|---|---|",
+    ]
     metadata: dict[str, object] = {}
     for row in rows:
         if row["status"] == "estimated":
@@ -180,3 +209,6 @@ def tau_readouts(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             )
     metadata["readouts"] = dg.MetadataValue.md("\n".join(table_lines))
     return dg.MaterializeResult(metadata=metadata)
+
+
+defs = dg.Definitions(assets=[cr_baselines, tau_readouts])

@@ -14,10 +14,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
 
 from coadv_assets.transform.dbt_project import (
-    dbt_env,
     dbt_executable,
     ensure_manifest,
     get_dbt_project,
@@ -62,9 +66,7 @@ class CoadvDbtTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(**kwargs)
 
 
-TRANSLATOR = CoadvDbtTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
-)
+TRANSLATOR = CoadvDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
 @dbt_assets(
@@ -89,4 +91,4 @@ def dbt_resource() -> DbtCliResource:
     )
 
 
-__all__ = ["coadv_dbt_models", "dbt_resource", "dbt_env"]
+defs = dg.Definitions(assets=[coadv_dbt_models])

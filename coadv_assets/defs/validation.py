@@ -86,12 +86,24 @@ def mpdta_staggered_did(context: dg.AssetExecutionContext, warehouse: WarehouseR
         _record(
             con,
             [
-                {"study": "mpdta", "quantity": "simple_att", "ours": result.estimate,
-                 "published": MPDTA_PUBLISHED_ATT, "tolerance": MPDTA_TOLERANCE_ATT,
-                 "within_tolerance": att_ok, "source": source},
-                {"study": "mpdta", "quantity": "simple_att_se", "ours": result.std_error,
-                 "published": MPDTA_PUBLISHED_SE, "tolerance": MPDTA_TOLERANCE_SE,
-                 "within_tolerance": se_ok, "source": source},
+                {
+                    "study": "mpdta",
+                    "quantity": "simple_att",
+                    "ours": result.estimate,
+                    "published": MPDTA_PUBLISHED_ATT,
+                    "tolerance": MPDTA_TOLERANCE_ATT,
+                    "within_tolerance": att_ok,
+                    "source": source,
+                },
+                {
+                    "study": "mpdta",
+                    "quantity": "simple_att_se",
+                    "ours": result.std_error,
+                    "published": MPDTA_PUBLISHED_SE,
+                    "tolerance": MPDTA_TOLERANCE_SE,
+                    "within_tolerance": se_ok,
+                    "source": source,
+                },
             ],
         )
     table = (
@@ -118,6 +130,11 @@ def mpdta_staggered_did(context: dg.AssetExecutionContext, warehouse: WarehouseR
         check_name="reproduces_published_att",
         passed=att_ok and se_ok,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"att_diff": result.estimate - MPDTA_PUBLISHED_ATT,
-                  "se_diff": result.std_error - MPDTA_PUBLISHED_SE},
+        metadata={
+            "att_diff": result.estimate - MPDTA_PUBLISHED_ATT,
+            "se_diff": result.std_error - MPDTA_PUBLISHED_SE,
+        },
     )
+
+
+defs = dg.Definitions(assets=[mpdta_staggered_did])

@@ -32,8 +32,11 @@ MIN_PRE_MONTHS = 12
 N_DRAWS = 2000
 SEED = 20240101
 
-METHOD_TEXT = " ".join(line.strip() for line in __doc__.split("Method, in words")[1]
-                       .split("Refuses")[0].splitlines()[2:] if line.strip())
+METHOD_TEXT = " ".join(
+    line.strip()
+    for line in __doc__.split("Method, in words")[1].split("Refuses")[0].splitlines()[2:]
+    if line.strip()
+)
 
 
 class BaselineError(ValueError):
@@ -63,9 +66,7 @@ def _design(frame: pl.DataFrame, teams: list[str]) -> np.ndarray:
     return np.column_stack(cols)
 
 
-def fit_baseline(
-    panel: pl.DataFrame, function: str, pre_end: dt.date | None = None
-) -> Baseline:
+def fit_baseline(panel: pl.DataFrame, function: str, pre_end: dt.date | None = None) -> Baseline:
     """Fit the baseline on a team-month panel (see ``coadv_assets.pu.panel``).
 
     ``pre_end`` is the last pre-period month; by default the month before the function's
@@ -114,11 +115,14 @@ def fit_baseline(
         c = cost[sel]
         base = c.sum() / (c / point[sel]).sum()
         sim = c.sum() / (c[:, None] / sims[sel]).sum(axis=0)
-        rows.append((int(code), float(base), float(np.quantile(sim, 0.025)),
-                     float(np.quantile(sim, 0.975))))
-    band = pl.DataFrame(
-        rows, schema=["month_code", "baseline_c_r", "ci_low", "ci_high"], orient="row"
-    ).with_columns(month=pl.col("month_code").cast(pl.Date)).drop("month_code")
+        rows.append(
+            (int(code), float(base), float(np.quantile(sim, 0.025)), float(np.quantile(sim, 0.975)))
+        )
+    band = (
+        pl.DataFrame(rows, schema=["month_code", "baseline_c_r", "ci_low", "ci_high"], orient="row")
+        .with_columns(month=pl.col("month_code").cast(pl.Date))
+        .drop("month_code")
+    )
     observed = (
         usable.group_by("month")
         .agg(labor_cost=pl.col("labor_cost").sum(), pu=pl.col("pu").sum())
@@ -128,8 +132,16 @@ def fit_baseline(
         observed.join(band, on="month", how="left")
         .with_columns(in_pre_period=pl.col("month") <= pre_end)
         .sort("month")
-        .select("month", "labor_cost", "pu", "observed_c_r", "baseline_c_r", "ci_low",
-                "ci_high", "in_pre_period")
+        .select(
+            "month",
+            "labor_cost",
+            "pu",
+            "observed_c_r",
+            "baseline_c_r",
+            "ci_low",
+            "ci_high",
+            "in_pre_period",
+        )
     )
     fitted_pre = x @ result.params
     fit = {

@@ -5,8 +5,17 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-PANEL_COLUMNS = ["team_id", "function", "month", "pu", "hours", "labor_cost", "c_r",
-                 "pu_per_hour", "first_ai_month"]
+PANEL_COLUMNS = [
+    "team_id",
+    "function",
+    "month",
+    "pu",
+    "hours",
+    "labor_cost",
+    "c_r",
+    "pu_per_hour",
+    "first_ai_month",
+]
 
 
 def load_team_month_panel(con: duckdb.DuckDBPyConnection, function: str) -> pl.DataFrame:

@@ -99,21 +99,37 @@ def naive_before_after(panel: pl.DataFrame, function: str, outcome: str) -> Esti
     post = treated.filter(pl.col("month_idx") >= pl.col("first_treated_idx"))[outcome]
     pre = treated.filter(pl.col("month_idx") < pl.col("first_treated_idx"))[outcome]
     if post.len() < 2 or pre.len() < 2:
-        return Estimate(function, outcome, unit, "naive_before_after", "refused",
-                        reason="fewer than two treated team-months before or after adoption")
+        return Estimate(
+            function,
+            outcome,
+            unit,
+            "naive_before_after",
+            "refused",
+            reason="fewer than two treated team-months before or after adoption",
+        )
     diff = float(post.mean() - pre.mean())
     var_post, var_pre = float(post.var()), float(pre.var())
     se = math.sqrt(var_post / post.len() + var_pre / pre.len())
     dof = (var_post / post.len() + var_pre / pre.len()) ** 2 / (
-        (var_post / post.len()) ** 2 / (post.len() - 1) + (var_pre / pre.len()) ** 2 / (pre.len() - 1)
+        (var_post / post.len()) ** 2 / (post.len() - 1)
+        + (var_pre / pre.len()) ** 2 / (pre.len() - 1)
     )
     half = float(stats.t.ppf(0.975, dof)) * se
     base = float(pre.mean())
     return Estimate(
-        function, outcome, unit, "naive_before_after", "estimated",
-        estimate=diff, std_error=se, ci_low=diff - half, ci_high=diff + half,
-        estimate_pct=_pct(diff, base), ci_low_pct=_pct(diff - half, base),
-        ci_high_pct=_pct(diff + half, base), n_obs=int(post.len() + pre.len()),
+        function,
+        outcome,
+        unit,
+        "naive_before_after",
+        "estimated",
+        estimate=diff,
+        std_error=se,
+        ci_low=diff - half,
+        ci_high=diff + half,
+        estimate_pct=_pct(diff, base),
+        ci_low_pct=_pct(diff - half, base),
+        ci_high_pct=_pct(diff + half, base),
+        n_obs=int(post.len() + pre.len()),
     )
 
 

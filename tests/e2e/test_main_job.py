@@ -1,0 +1,135 @@
+"""The whole graph on a small simulated PEO, checked against the simulator's planted truths."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import polars as pl
+import pytest
+import yaml
+from sklearn.metrics import roc_auc_score
+
+from coadv_assets import paths
+
+pytestmark = pytest.mark.slow
+
+PII_NAMES = {
+    "first_name",
+    "last_name",
+    "ssn",
+    "birth_date",
+    "email",
+    "caller_email",
+    "contact_name",
+    "contact_email",
+}
+SSN_SHAPE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+
+
+def _readouts(graph_run) -> pl.DataFrame:
+    with graph_run.connect() as con:
+        return con.execute("select * from pu.tau_readouts").pl()
+
+
+@pytest.mark.parametrize(
+    "outcome,truth_key", [("c_r", "c_r_usd_per_pu"), ("pu_per_hour", "pu_per_hour_units")]
+)
+def test_did_interval_covers_planted_effect_and_naive_does_not(graph_run, outcome, truth_key):
+    truth = graph_run.truths()["functions"]["payroll_operations"]["att"][truth_key]
+    rows = _readouts(graph_run).filter(
+        (pl.col("function") == "payroll_operations") & (pl.col("outcome") == outcome)
+    )
+    did = rows.filter(pl.col("method") == "staggered_did").row(0, named=True)
+    naive = rows.filter(pl.col("method") == "naive_before_after").row(0, named=True)
+    assert did["status"] == "estimated", did["reason"]
+    assert did["ci_low"] <= truth <= did["ci_high"], (truth, did)
+    assert not naive["ci_low"] <= truth <= naive["ci_high"], (truth, naive)
+
+
+def test_renewal_model_auc_is_close_to_the_oracle_on_the_same_rows(graph_run):
+    truths = pl.read_parquet(graph_run.home / "truths" / "renewal_probabilities.parquet")
+    with graph_run.connect() as con:
+        preds = con.execute(
+            "select contract_id, renewed, p_renew from ml.renewal_test_predictions"
+        ).pl()
+        registry = con.execute("select metrics, promoted from ml.model_registry").fetchall()
+    joined = preds.join(truths.select("contract_id", "p_renew_true"), on="contract_id")
+    assert joined.height == preds.height > 200
+    y = joined["renewed"].to_numpy()
+    ours = roc_auc_score(y, joined["p_renew"].to_numpy())
+    oracle = roc_auc_score(y, joined["p_renew_true"].to_numpy())
+    assert abs(ours - oracle) <= 0.05, (ours, oracle)
+    assert len(registry) == 1
+
+
+def test_no_pii_column_or_value_outside_staging(graph_run):
+    with graph_run.connect() as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name, data_type "
+            "from information_schema.columns where table_schema not in ('raw', 'staging')"
+        ).fetchall()
+        leaked = [c for c in columns if c[2] in PII_NAMES]
+        assert not leaked
+        for schema, table, column, dtype in columns:
+            if dtype != "VARCHAR":
+                continue
+            values = con.execute(
+                f'select distinct "{column}" from "{schema}"."{table}" '
+                f'where "{column}" is not null limit 200'
+            ).fetchall()
+            for (value,) in values:
+                assert not SSN_SHAPE.match(value), (schema, table, column)
+                assert not EMAIL_SHAPE.match(value), (schema, table, column)
+
+
+def test_real_data_check_matches_published_mpdta(graph_run):
+    with graph_run.connect() as con:
+        rows = dict(
+            con.execute(
+                "select quantity, ours from validation.reproductions where study = 'mpdta'"
+            ).fetchall()
+        )
+    assert rows["simple_att"] == pytest.approx(-0.0400, abs=0.0005)
+    assert rows["simple_att_se"] == pytest.approx(0.0120, abs=0.0015)
+
+
+def test_baselines_published_for_every_function_with_audit_trail(graph_run):
+    with graph_run.connect() as con:
+        records = con.execute("select function, record from pu.baselines").fetchall()
+    assert {r[0] for r in records} == {
+        "payroll_operations",
+        "service_center",
+        "benefits_administration",
+        "onboarding",
+    }
+    import json
+
+    for _, record in records:
+        rec = json.loads(record)
+        assert rec["row_counts"]["marts.fct_team_month_pu"] > 0
+        assert len(rec["input_fingerprints"]["marts.fct_team_month_pu"]) == 64
+        assert rec["compiled_sql"]["fct_team_month_pu"]
+        assert rec["method"].startswith("On the pre-period")
+
+
+def test_summary_names_every_product(graph_run):
+    text = graph_run.summary
+    for needle in (
+        "renewal_propensity",
+        "AUC",
+        "c_r baselines",
+        "readouts of tau",
+        "mpdta",
+        "dagster dev",
+    ):
+        assert needle in text, needle
+
+
+def test_preregistration_is_signed():
+    prereg = yaml.safe_load(
+        (paths.MODEL_CARDS_DIR / "renewal_propensity" / "preregistration.yaml").read_text()
+    )
+    assert prereg["signed_by"] and prereg["signed_at"]
+    assert np.isfinite(prereg["success_criterion"]["auc_min"])
