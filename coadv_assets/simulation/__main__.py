@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     for table, n in summary.rows.items():
         print(f"  {table:<14} {n:>10,} rows")
     print(
-        f"{summary.bytes_written / 1e6:.1f} MB written in {elapsed:.1f} s; truths in {summary.truths}"
+        f"{summary.bytes_written / 1e6:.1f} MB written in {elapsed:.1f} s; "
+        f"truths in {summary.truths}"
     )
     return 0
 

@@ -183,7 +183,7 @@ def build_corrections(runs: pl.DataFrame, rng: np.random.Generator) -> pl.DataFr
     """
     n = runs.height
     p = np.where(runs["exception"].to_numpy(), 0.18, 0.03)
-    chosen = rng.random(n) < p
+    chosen = (rng.random(n) < p) & (runs["gross_pay"].to_numpy() > 0)
     delay = rng.integers(3, 21, n)
     flip = rng.random(n) < 0.6
     change = np.exp(rng.normal(0.0, 0.02, n))
@@ -198,7 +198,11 @@ def build_corrections(runs: pl.DataFrame, rng: np.random.Generator) -> pl.DataFr
     return sub.with_columns(
         pl.lit(2, dtype=pl.Int32).alias("revision"),
         (pl.col("gross_pay") * pl.col("change")).round(2).alias("gross_pay"),
-        (pl.col("needs_correction") | pl.col("flip")).alias("needs_correction"),
+        (
+            pl.col("needs_correction")
+            | pl.col("flip")
+            | ((pl.col("gross_pay") * pl.col("change")).round(2) == pl.col("gross_pay"))
+        ).alias("needs_correction"),
         (pl.col("loaded_day") + pl.col("delay")).alias("loaded_day"),
         (pl.col("_loaded_at") + pl.duration(days=pl.col("delay"))).alias("_loaded_at"),
     ).drop("chosen", "delay", "flip", "change", "corr_seconds")
