@@ -6,10 +6,21 @@ or after the intervention:
     y_t = b0 + b1 t + b2 post_t + b3 (t - t0) post_t [+ seasonal terms] + e_t
 
 b2 is the level change at the intervention, b3 the slope change. Errors are Newey-West HAC
-with Bartlett kernel and lag L = floor(4 (n/100)^(2/9)) unless given; intervals use Student-t
-with n - k degrees of freedom. Placebo dates inside the pre-period refit the model on the
-pre-period alone; the placebo p-value is the share of placebo |t| for the level change at least
-as large as the real one (counting the real one).
+with Bartlett kernel and lag L = floor(4 (n/100)^(2/9)) unless given, with two small-sample
+repairs, because plain Newey-West undercovers badly here (about 88% for a nominal 95% with
+white-noise errors and n = 60: OLS residuals of a trend-and-break design are negatively
+autocorrelated near the break, and the level change leans on those few points):
+
+- each variance is scaled by c'c / c'(K o (I - H))c, where c'y is the estimator, K the Bartlett
+  weight matrix and H the hat matrix; this makes the estimator unbiased under white noise
+  (the time-series analogue of HC2);
+- the critical value is the fixed-b one of Kiefer & Vogelsang (2005) for the Bartlett kernel,
+  1.96 + 2.9694 b + 0.4160 b^2 - 0.5324 b^3 with b = L / n (at other levels the t(n-k) quantile
+  is scaled by the same ratio), and never below the t(n-k) quantile.
+
+Placebo dates inside the pre-period refit the model on the pre-period alone; the placebo
+p-value is the share of placebo |t| for the level change at least as large as the real one
+(counting the real one).
 """
 
 from __future__ import annotations
@@ -20,14 +31,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 from estimators._errors import IdentificationError, InputError
 from estimators._frame import prepare
 from estimators._results import EstimateResult
 
-__all__ = ["ItsResult", "fit", "newey_west_lags"]
+__all__ = ["ItsResult", "critical_value", "fit", "newey_west_lags"]
 
 MIN_PRE_PERIODS = 8
 MIN_SEGMENT = 4  # periods on each side of a placebo date
@@ -73,7 +83,40 @@ def _design(
     return np.column_stack(cols), names
 
 
-def _ols_hac(y: np.ndarray, x: np.ndarray, lags: int, names: list[str]) -> Any:
+@dataclass(frozen=True)
+class _HacFit:
+    params: np.ndarray
+    resid: np.ndarray
+    x: np.ndarray
+    xtx_inv: np.ndarray
+    kernel: np.ndarray
+    annihilator: np.ndarray
+    lags: int
+
+    def contrast(self, a: np.ndarray) -> tuple[float, float, float]:
+        """Estimate, corrected Newey-West SE and the white-noise bias factor of a'beta."""
+        c = a @ self.xtx_inv @ self.x.T
+        cu = c * self.resid
+        raw = float(cu @ self.kernel @ cu)
+        factor = float(c @ c / (c @ (self.kernel * self.annihilator) @ c))
+        return float(a @ self.params), float(np.sqrt(max(raw * factor, 0.0))), factor
+
+
+def _bartlett(n: int, lags: int) -> np.ndarray:
+    from scipy.linalg import toeplitz
+
+    return toeplitz(np.maximum(1 - np.arange(n) / (lags + 1), 0.0))
+
+
+def critical_value(alpha: float, n: int, k: int, lags: int) -> float:
+    """Fixed-b (Kiefer-Vogelsang 2005) Bartlett critical value, floored at the t(n-k) one."""
+    b = lags / n
+    fixed_b = 1.96 + 2.9694 * b + 0.4160 * b**2 - 0.5324 * b**3
+    q_t = float(stats.t.ppf(1 - alpha / 2, n - k))
+    return max(q_t, q_t * fixed_b / 1.96) if alpha != 0.05 else max(q_t, fixed_b)
+
+
+def _ols_hac(y: np.ndarray, x: np.ndarray, lags: int, names: list[str]) -> _HacFit:
     if np.linalg.matrix_rank(x) < x.shape[1]:
         raise IdentificationError(
             f"not identified: the segmented design ({', '.join(names)}) is rank deficient for "
@@ -81,7 +124,18 @@ def _ols_hac(y: np.ndarray, x: np.ndarray, lags: int, names: list[str]) -> Any:
         )
     if len(y) <= x.shape[1]:
         raise IdentificationError(f"not identified: {len(y)} periods for {x.shape[1]} parameters")
-    return sm.OLS(y, x).fit(cov_type="HAC", cov_kwds={"maxlags": lags}, use_t=True)
+    xtx_inv = np.linalg.inv(x.T @ x)
+    params = xtx_inv @ x.T @ y
+    hat = x @ xtx_inv @ x.T
+    return _HacFit(
+        params=params,
+        resid=y - x @ params,
+        x=x,
+        xtx_inv=xtx_inv,
+        kernel=_bartlett(len(y), lags),
+        annihilator=np.eye(len(y)) - hat,
+        lags=lags,
+    )
 
 
 def fit(
@@ -128,9 +182,8 @@ def fit(
     lags = newey_west_lags(n) if hac_lags is None else hac_lags
     x, names = _design(n, t0, seasonal_period, fourier)
     res = _ols_hac(y, x, lags, names)
-    params, cov = np.asarray(res.params), np.asarray(res.cov_params())
-    dof = n - x.shape[1]
-    q = float(stats.t.ppf(1 - alpha / 2, dof))
+    params = res.params
+    q = critical_value(alpha, n, x.shape[1], lags)
     mean_post_t = float(np.mean(np.arange(t0, n) - t0))
     contrasts = {
         "intercept": np.eye(x.shape[1])[0],
@@ -140,8 +193,9 @@ def fit(
         "mean_post_effect": np.eye(x.shape[1])[2] + mean_post_t * np.eye(x.shape[1])[3],
     }
     rows = []
+    factors = {}
     for name, c in contrasts.items():
-        est, se = float(c @ params), float(np.sqrt(c @ cov @ c))
+        est, se, factors[name] = res.contrast(c)
         rows.append((name, est, se, est - q * se, est + q * se))
     segments = pd.DataFrame(rows, columns=["term", "estimate", "std_error", "ci_low", "ci_high"])
     fitted_vals = x @ params
@@ -155,7 +209,8 @@ def fit(
             "post": np.arange(n) >= t0,
         }
     )
-    level_t = float(params[2] / np.sqrt(cov[2, 2])) if cov[2, 2] > 0 else float("inf")
+    level_se = rows[2][2]
+    level_t = float(params[2] / level_se) if level_se > 0 else float("inf")
     prow = []
     if placebo:
         y_pre = y[:t0]
@@ -164,7 +219,7 @@ def fit(
             if np.linalg.matrix_rank(xp) < xp.shape[1] or t0 <= xp.shape[1]:
                 continue
             rp = _ols_hac(y_pre, xp, newey_west_lags(t0) if hac_lags is None else hac_lags, pn)
-            b, s = float(rp.params[2]), float(np.sqrt(rp.cov_params()[2, 2]))
+            b, s, _ = rp.contrast(np.eye(xp.shape[1])[2])
             prow.append((times[p], b, b / s if s > 0 else np.nan))
     placebos = pd.DataFrame(prow, columns=["placebo_time", "level_change", "t_stat"])
     le = segments.set_index("term").loc["level_change"]
@@ -175,8 +230,10 @@ def fit(
         "post_periods": n - t0,
         "hac_lags": lags,
         "hac_rule": "floor(4 (n/100)^(2/9)), Bartlett kernel" if hac_lags is None else "given",
-        "r_squared": float(res.rsquared),
-        "durbin_watson": float(sm.stats.durbin_watson(res.resid)),
+        "hac_bias_factor_level": factors["level_change"],
+        "critical_value": q,
+        "r_squared": float(1 - res.resid @ res.resid / np.sum((y - y.mean()) ** 2)),
+        "durbin_watson": float(np.sum(np.diff(res.resid) ** 2) / (res.resid @ res.resid)),
         "seasonal": (
             None
             if not seasonal_period

@@ -30,10 +30,12 @@ MIN_PRE_PERIODS = 5
 @dataclass(frozen=True, eq=False, kw_only=True)
 class SyntheticControlResult(EstimateResult):
     """`estimate` is the mean post-period gap (treated minus synthetic). `std_error` is the
-    standard deviation of the placebo units' mean post-period gaps (NaN without placebos);
-    the interval is estimate +- t(J-1) quantile x that SD. `weights`: donor weights;
-    `gaps`: treated, synthetic and gap by period; `predictor_balance`: predictors of treated,
-    synthetic and donor average with V; `placebos`: one row per donor refitted as treated."""
+    standard deviation of the J placebo units' mean post-period gaps times sqrt(1 + 1/J)
+    (NaN without placebos), so that estimate +- t(J-1) quantile x std_error is the prediction
+    interval of one more draw from the placebo distribution: valid when the treated unit is
+    exchangeable with the donors. `weights`: donor weights; `gaps`: treated, synthetic and
+    gap by period; `predictor_balance`: predictors of treated, synthetic and donor average
+    with V; `placebos`: one row per donor refitted as if treated."""
 
     weights: pd.DataFrame
     gaps: pd.DataFrame
@@ -238,11 +240,15 @@ def fit(
                 "placebo_rank": rank,
                 "placebo_p_value": rank / (len(placebos) + 1),
                 "placebo_median_pre_rmspe": median_pre,
-                "inference": "placebo-in-space: SD of donors' mean post-period gaps",
+                "inference": (
+                    "placebo-in-space: SD of donors' mean post-period gaps x sqrt(1 + 1/J), "
+                    "t(J-1) prediction interval"
+                ),
             }
         )
-        se = float(placebos["effect"].std(ddof=1))
-        q = float(stats.t.ppf(1 - alpha / 2, len(placebos) - 1))
+        n_pl = len(placebos)
+        se = float(placebos["effect"].std(ddof=1)) * np.sqrt(1 + 1 / n_pl)
+        q = float(stats.t.ppf(1 - alpha / 2, n_pl - 1))
         lo, hi = estimate - q * se, estimate + q * se
     if main.v is not None:
         diagnostics["v_weights"] = dict(zip(labels, main.v.tolist(), strict=True))

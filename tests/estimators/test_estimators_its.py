@@ -52,7 +52,11 @@ def test_hac_matches_statsmodels_and_recovers_simulated_change() -> None:
     )
     oracle = sm.OLS(y, x).fit(cov_type="HAC", cov_kwds={"maxlags": lags}, use_t=True)
     assert res.estimate == pytest.approx(oracle.params[2], abs=1e-9)
-    assert res.std_error == pytest.approx(oracle.bse[2], rel=1e-9)
+    # our SE = plain Newey-West x the white-noise bias factor (> 1 for this design)
+    factor = res.diagnostics["hac_bias_factor_level"]
+    assert factor > 1.0
+    assert res.std_error == pytest.approx(oracle.bse[2] * np.sqrt(factor), rel=1e-9)
+    assert res.diagnostics["critical_value"] == pytest.approx(1.96 + 2.9694 * 4 / 120, abs=1e-3)
     assert 0 < res.diagnostics["placebo_p_value"] <= 1
     assert res.diagnostics["n_placebos"] == len(res.placebos) > 50
 
