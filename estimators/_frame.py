@@ -3,7 +3,7 @@
 Missing-value rule: a row with a missing value (null or NaN) in any column the estimator uses,
 the cluster id included, is dropped; the count is reported as diagnostics['dropped_rows'].
 Columns listed in `null_means_never` (the first-treatment column) are exempt: there a null
-means "never treated" and becomes 0.
+means "never treated" (numeric columns: it becomes 0; date columns keep the null).
 """
 
 from __future__ import annotations
@@ -45,8 +45,9 @@ def prepare(
     if missing:
         raise InputError(f"missing column(s) {missing}; the frame has {list(frame.columns)[:20]}")
     frame = frame[used]
-    for col in null_means_never:
-        if frame[col].dtype == object or pd.api.types.is_numeric_dtype(frame[col]):
+    never_cols = list(null_means_never)
+    for col in never_cols:
+        if pd.api.types.is_numeric_dtype(frame[col]):
             frame[col] = frame[col].where(frame[col].notna(), 0)
     for col in numeric:
         if not pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(
@@ -57,7 +58,8 @@ def prepare(
             except (TypeError, ValueError) as exc:
                 raise InputError(f"column {col!r} must be numeric ({exc})") from exc
     n_before = len(frame)
-    frame = frame.dropna(how="any").reset_index(drop=True)
+    subset = [c for c in used if c not in never_cols]
+    frame = frame.dropna(how="any", subset=subset).reset_index(drop=True)
     if len(frame) == 0:
         raise InputError(f"no complete rows in columns {used} ({n_before} rows, all dropped)")
     return frame, n_before - len(frame)
@@ -79,9 +81,9 @@ def cohort_positions(first: pd.Series, tvals: np.ndarray) -> np.ndarray:
     the window). A value between grid points maps to the first period at or after it.
     """
     raw = first.to_numpy()
-    never = np.zeros(len(raw), dtype=bool)
+    never = pd.isna(first).to_numpy()
     if pd.api.types.is_numeric_dtype(first):
-        never = raw == 0
+        never |= raw == 0
     pos = np.full(len(raw), -1, dtype=np.int64)
     valid = ~never
     if valid.any():

@@ -235,3 +235,38 @@ def test_twfe_refuses_non_binary_treatment() -> None:
     df["d"] = df["t"] * 0.5
     with pytest.raises(InputError, match="0/1"):
         did.twfe(df, unit="id", time="t", outcome="y", treated="d")
+
+
+def test_staggered_on_monthly_dates_with_null_cohorts() -> None:
+    # the shape the pipeline sends: ~10 teams x 36 months, cohorts by month, never = null
+    rng = np.random.default_rng(5)
+    months = pd.date_range("2023-01-01", periods=36, freq="MS")
+    starts = [
+        months[12],
+        months[12],
+        months[20],
+        months[20],
+        months[28],
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
+    rows = []
+    for team, start in enumerate(starts):
+        level = rng.normal()
+        for m in months:
+            effect = 2.0 if start is not None and m >= start else 0.0
+            rows.append((f"team{team}", m, start, level + effect + 0.1 * rng.normal()))
+    df = pl.DataFrame(rows, schema=["team", "month", "first_month", "y"], orient="row")
+    res = did.staggered(df, unit="team", time="month", outcome="y", first_treated="first_month")
+    assert res.estimate == pytest.approx(2.0, abs=0.2)
+    assert res.diagnostics["never_treated_units"] == 5
+    assert res.diagnostics["dropped_rows"] == 0
+    assert list(pd.to_datetime(res.by_group["group"])) == [months[12], months[20], months[28]]
+    json.dumps(res.to_dict())
+    es = did.event_study(
+        df, unit="team", time="month", outcome="y", first_treated="first_month", leads=3, lags=3
+    )
+    assert es.estimate == pytest.approx(2.0, abs=0.2)
