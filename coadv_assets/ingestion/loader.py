@@ -106,12 +106,42 @@ def _sha256(path: Path) -> str:
 def ensure_raw_tables(
     con: duckdb.DuckDBPyConnection, contracts: dict[str, TableContract] | None = None
 ) -> None:
-    """Create the ``raw`` schema, the ledger and every contract's empty table if missing."""
+    """Create the ``raw`` schema, the ledger and every contract's empty table if missing.
+
+    A column added to a contract is added to its existing raw table (null in the rows
+    already loaded). Raises RuntimeError when a raw table holds a column the contract no
+    longer declares or declares with another type: that change needs a migration by hand.
+    """
     contracts = contracts if contracts is not None else load_contracts()
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     con.execute(LEDGER_DDL)
     for contract in contracts.values():
         con.execute(contract.create_table_sql(RAW_SCHEMA))
+        existing = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ?",
+                [RAW_SCHEMA, contract.name],
+            ).fetchall()
+        )
+        for column in contract.columns:
+            if column.name not in existing:
+                con.execute(
+                    f'alter table {RAW_SCHEMA}."{contract.name}" '
+                    f'add column "{column.name}" {column.duckdb_type}'
+                )
+            elif existing[column.name] != column.duckdb_type:
+                raise RuntimeError(
+                    f"raw.{contract.name}.{column.name} is {existing[column.name]} but the "
+                    f"contract declares {column.data_type}; migrate the raw table by hand "
+                    "(rule: data_type)"
+                )
+        undeclared = sorted(set(existing) - set(contract.column_names))
+        if undeclared:
+            raise RuntimeError(
+                f"raw.{contract.name} holds columns the contract no longer declares: "
+                f"{undeclared}; migrate the raw table by hand (rule: columns)"
+            )
 
 
 def _landed_files(landing: Path) -> Iterator[tuple[str, Path]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from coadv_assets.ingestion import IngestReport, ingest_landing, load_contracts
+from coadv_assets.ingestion import IngestReport, ensure_raw_tables, ingest_landing, load_contracts
 from coadv_assets.warehouse import connect
 
 Writer = Callable[..., Path]
@@ -429,3 +429,28 @@ def test_a_bad_file_does_not_stop_the_good_ones(home: Path, write: Writer) -> No
         ("b_good.parquet", "loaded"),
         ("c_good.parquet", "loaded"),
     ]
+
+
+def test_a_column_added_to_a_contract_is_added_to_raw(home: Path) -> None:
+    db = home / "warehouse.duckdb"
+    with connect(db) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.premiums (client_id varchar, coverage_month date)")
+        ensure_raw_tables(con)
+        columns = [
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'raw' and table_name = 'premiums' order by ordinal_position"
+            ).fetchall()
+        ]
+    assert columns == list(load_contracts()["premiums"].column_names)
+
+
+def test_a_raw_column_the_contract_dropped_is_refused(home: Path) -> None:
+    db = home / "warehouse.duckdb"
+    with connect(db) as con:
+        ensure_raw_tables(con)
+        con.execute("alter table raw.premiums add column legacy_code varchar")
+        with pytest.raises(RuntimeError, match=r"raw.premiums .*legacy_code.*rule: columns"):
+            ensure_raw_tables(con)

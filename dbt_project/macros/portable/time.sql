@@ -51,3 +51,17 @@
 {% macro spark__regex_matches(string_expr, pattern) -%}
     ({{ string_expr }} rlike '{{ pattern }}')
 {%- endmacro %}
+
+{#- The type of an instant: timestamp with time zone on DuckDB; Spark's timestamp is
+    already an instant (stored in UTC, shown in the session zone). -#}
+{% macro type_instant() -%}
+    {{ return(adapter.dispatch('type_instant', 'coadv')()) }}
+{%- endmacro %}
+
+{% macro default__type_instant() -%}
+    timestamp with time zone
+{%- endmacro %}
+
+{% macro spark__type_instant() -%}
+    timestamp
+{%- endmacro %}

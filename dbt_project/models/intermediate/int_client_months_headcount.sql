@@ -1,6 +1,7 @@
 -- Active employees of each client at the end of each spine month, and at the end of the
--- same month a year earlier (employees carry 12 months of history before the window). An
--- employee is active at a date when hired on or before it and not terminated by it.
+-- same month a year earlier (employees carry history before the window). An employee is
+-- active at a date when hired on or before it and not terminated by it. The count a year
+-- earlier is null when the client had not signed up by then (no history).
 with client_months as (
     select * from {{ ref('int_client_months') }}
 ),
@@ -14,6 +15,7 @@ dated as (
         client_id,
         month,
         month_end,
+        signup_date,
         cast({{ dbt.dateadd('month', -12, 'month_end') }} as date) as month_end_12m_ago
     from client_months
 )
@@ -28,13 +30,19 @@ select
                 then 1
         end
     ) as active_employees,
-    count(
-        case
-            when e.hire_date <= d.month_end_12m_ago
-                and (e.termination_date is null or e.termination_date > d.month_end_12m_ago)
-                then 1
-        end
-    ) as active_employees_12m_ago,
+    case
+        when min(d.signup_date) <= min(d.month_end_12m_ago)
+            then count(
+                case
+                    when e.hire_date <= d.month_end_12m_ago
+                        and (
+                            e.termination_date is null
+                            or e.termination_date > d.month_end_12m_ago
+                        )
+                        then 1
+                end
+            )
+    end as active_employees_12m_ago,
     max(e._loaded_at) as _loaded_at
 from dated as d
 left join employees as e

@@ -30,12 +30,12 @@ flagged as (
 )
 
 select
-    cast(client_id as varchar) as client_id,
+    cast(client_id as {{ dbt.type_string() }}) as client_id,
     cast(service_month as date) as service_month,
     cast(case when not suppressed then members end as bigint) as members,
     cast(case when not suppressed then claims end as bigint) as claims,
     cast(case when not suppressed then paid_amount end as double) as paid_amount,
     cast(case when not suppressed then paid_amount / members end as double) as paid_per_member,
     cast(suppressed as boolean) as suppressed,
-    cast(available_at as timestamp with time zone) as available_at
+    cast(available_at as {{ type_instant() }}) as available_at
 from flagged

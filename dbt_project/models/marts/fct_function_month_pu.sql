@@ -23,7 +23,7 @@ totals as (
 )
 
 select
-    cast(function as varchar) as function,
+    cast(function as {{ dbt.type_string() }}) as function,
     cast(month as date) as month,
     cast(units_completed as bigint) as units_completed,
     cast(units_reworked as bigint) as units_reworked,
@@ -35,5 +35,5 @@ select
     cast(teams as bigint) as teams,
     cast(treated_teams as bigint) as treated_teams,
     cast(complete_month as boolean) as complete_month,
-    cast(available_at as timestamp with time zone) as available_at
+    cast(available_at as {{ type_instant() }}) as available_at
 from totals

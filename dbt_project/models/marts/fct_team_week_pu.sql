@@ -71,9 +71,9 @@ measured as (
 )
 
 select
-    cast(team_id as varchar) as team_id,
-    cast(function as varchar) as function,
-    cast(site as varchar) as site,
+    cast(team_id as {{ dbt.type_string() }}) as team_id,
+    cast(function as {{ dbt.type_string() }}) as function,
+    cast(site as {{ dbt.type_string() }}) as site,
     cast(week_start as date) as week_start,
     cast(units_completed as bigint) as units_completed,
     cast(units_reworked as bigint) as units_reworked,
@@ -87,5 +87,5 @@ select
     cast(coalesce(first_rollout_date <= week_start, false) as boolean) as ai_enabled,
     cast(first_rollout_date as date) as rollout_date,
     cast(first_ai_week as date) as first_ai_week,
-    cast(_loaded_at as timestamp with time zone) as available_at
+    cast(_loaded_at as {{ type_instant() }}) as available_at
 from measured

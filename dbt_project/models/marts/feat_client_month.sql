@@ -180,9 +180,9 @@ assembled as (
 )
 
 select
-    cast(client_id as varchar) as client_id,
+    cast(client_id as {{ dbt.type_string() }}) as client_id,
     cast(month as date) as month,
-    cast(event_ts as timestamp with time zone) as event_ts,
+    cast(event_ts as {{ type_instant() }}) as event_ts,
     cast(
         greatest(
             event_ts,
@@ -190,7 +190,7 @@ select
             coalesce(contacts_loaded_at, event_ts),
             coalesce(claims_loaded_at, event_ts),
             coalesce(premiums_loaded_at, event_ts)
-        ) as timestamp with time zone
+        ) as {{ type_instant() }}
     ) as available_at,
     cast(
         greatest(
@@ -202,7 +202,7 @@ select
             coalesce(claims_loaded_at, event_ts),
             coalesce(premiums_loaded_at, event_ts),
             coalesce(contract_loaded_at, event_ts)
-        ) as timestamp with time zone
+        ) as {{ type_instant() }}
     ) as latest_row_loaded_at,
     cast(active_employees as bigint) as active_employees,
     cast(headcount_growth_12m as double) as headcount_growth_12m,
@@ -211,8 +211,8 @@ select
     cast(exception_share_6m as double) as exception_share_6m,
     cast(contacts_per_employee_6m as double) as contacts_per_employee_6m,
     cast(admin_fee_pepm as double) as admin_fee_pepm,
-    cast(pay_frequency as varchar) as pay_frequency,
-    cast(industry as varchar) as industry,
+    cast(pay_frequency as {{ dbt.type_string() }}) as pay_frequency,
+    cast(industry as {{ dbt.type_string() }}) as industry,
     cast(current_offered_rate_change as double) as current_offered_rate_change,
     cast(months_to_renewal as bigint) as months_to_renewal,
     cast(mlr_12m as double) as mlr_12m

@@ -99,15 +99,15 @@ assembled as (
 )
 
 select
-    cast(queue as varchar) as queue,
+    cast(queue as {{ dbt.type_string() }}) as queue,
     cast(date_day as date) as date,
-    cast(event_ts as timestamp with time zone) as event_ts,
+    cast(event_ts as {{ type_instant() }}) as event_ts,
     cast(
         greatest(
             event_ts,
             coalesce(contacts_loaded_at, event_ts),
             coalesce(runs_loaded_at, event_ts)
-        ) as timestamp with time zone
+        ) as {{ type_instant() }}
     ) as available_at,
     cast(contacts as bigint) as contacts,
     cast(abandoned as bigint) as abandoned,

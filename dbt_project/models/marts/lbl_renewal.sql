@@ -30,17 +30,17 @@ decided as (
 )
 
 select
-    cast(contract_id as varchar) as contract_id,
-    cast(client_id as varchar) as client_id,
+    cast(contract_id as {{ dbt.type_string() }}) as contract_id,
+    cast(client_id as {{ dbt.type_string() }}) as client_id,
     cast(term_start as date) as term_start,
     cast(renewal_date as date) as renewal_date,
-    cast({{ utc_instant(dbt.dateadd('day', -90, 'renewal_date')) }} as timestamp with time zone)
+    cast({{ utc_instant(dbt.dateadd('day', -90, 'renewal_date')) }} as {{ type_instant() }})
         as score_ts,
     cast(offer_date as date) as offer_date,
     cast(offered_rate_change as double) as offered_rate_change,
     cast(admin_fee_pepm as double) as admin_fee_pepm,
     cast(outcome = 'renewed' as boolean) as renewed,
-    cast(outcome as varchar) as outcome,
+    cast(outcome as {{ dbt.type_string() }}) as outcome,
     cast(coalesce(outcome_date, renewal_date) as date) as outcome_date,
-    cast(_loaded_at as timestamp with time zone) as label_available_at
+    cast(_loaded_at as {{ type_instant() }}) as label_available_at
 from decided
