@@ -1,5 +1,6 @@
-{#- Schemas are exactly the folder's `+schema` (staging, intermediate, marts), never prefixed
-    with the target's schema, so that the Python side reads `marts.<table>` on any target. -#}
+{#- Schemas are exactly the folder's `+schema` (staging, intermediate, marts), never
+    prefixed with the target's schema, so that the Python side reads `marts.<table>` on
+    any target. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name is none -%}
         {{ target.schema | trim }}

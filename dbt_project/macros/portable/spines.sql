@@ -1,6 +1,6 @@
-{#- Calendar spines: one row per month (first day) or per day between two date expressions,
-    both ends included. DuckDB's generate_series and Spark's sequence differ; the models
-    only see a `date_month` / `date_day` column. -#}
+{#- Calendar spines: one row per month (first day) or per day between two date
+    expressions, both ends included. DuckDB's generate_series and Spark's sequence
+    differ; the models only see a `date_month` / `date_day` column. -#}
 {% macro month_spine(start_date, end_date) -%}
     {{ return(adapter.dispatch('month_spine', 'coadv')(start_date, end_date)) }}
 {%- endmacro %}
@@ -16,7 +16,11 @@
 
 {% macro spark__month_spine(start_date, end_date) -%}
     select explode(
-        sequence(cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 month)
+        sequence(
+            cast({{ start_date }} as date),
+            cast({{ end_date }} as date),
+            interval 1 month
+        )
     ) as date_month
 {%- endmacro %}
 
@@ -35,6 +39,10 @@
 
 {% macro spark__day_spine(start_date, end_date) -%}
     select explode(
-        sequence(cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 day)
+        sequence(
+            cast({{ start_date }} as date),
+            cast({{ end_date }} as date),
+            interval 1 day
+        )
     ) as date_day
 {%- endmacro %}

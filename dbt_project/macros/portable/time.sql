@@ -39,7 +39,8 @@
     (pmod(dayofweek({{ date_expr }}) + 5, 7) + 1)
 {%- endmacro %}
 
-{#- True when a string matches a regular expression (RE2 syntax on DuckDB, Java on Spark). -#}
+{#- True when a string matches a regular expression (RE2 syntax on DuckDB, Java on
+    Spark). -#}
 {% macro regex_matches(string_expr, pattern) -%}
     {{ return(adapter.dispatch('regex_matches', 'coadv')(string_expr, pattern)) }}
 {%- endmacro %}

@@ -1,4 +1,5 @@
-{#- Fails for every row whose date column is not a Monday (weeks are named by their Monday). -#}
+{#- Fails for every row whose date column is not a Monday (weeks are named by their
+    Monday). -#}
 {% test is_monday(model, column_name) %}
 select {{ column_name }}
 from {{ model }}

@@ -1,4 +1,5 @@
-{#- Fails for every combination of `columns` that occurs more than once (a composite key). -#}
+{#- Fails for every combination of `columns` that occurs more than once (a composite
+    key). -#}
 {% test unique_combination(model, columns) %}
 select
     {{ columns | join(', ') }},

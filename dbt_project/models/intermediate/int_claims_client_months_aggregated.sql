@@ -1,6 +1,6 @@
--- Claims aggregated to client x service month x paid month (PHI aggregated): the unit from
--- which the MLR features read paid claims as known at a month's end. Member counts are not
--- additive across paid months and are left to marts.agg_claims_client_month.
+-- Claims aggregated to client x service month x paid month (PHI aggregated): the unit
+-- from which the MLR features read paid claims as known at a month's end. Member counts
+-- are not additive across paid months and are left to marts.agg_claims_client_month.
 with claims as (
     select * from {{ ref('stg_peo__claims') }}
 )

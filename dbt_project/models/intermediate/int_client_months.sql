@@ -1,5 +1,5 @@
--- The client x month spine of the feature tables: every complete month of the data window
--- in which the client was served on at least one day (see int_client_service).
+-- The client x month spine of the feature tables: every complete month of the data
+-- window in which the client was served on at least one day (see int_client_service).
 with service as (
     select * from {{ ref('int_client_service') }}
 ),
@@ -19,7 +19,9 @@ months as (
 select
     s.client_id,
     m.month,
-    cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'm.month')) }} as date) as month_end,
+    cast(
+        {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'm.month')) }} as date
+    ) as month_end,
     s.signup_date,
     s.service_end_date,
     s._loaded_at

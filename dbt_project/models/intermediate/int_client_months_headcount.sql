@@ -1,7 +1,7 @@
 -- Active employees of each client at the end of each spine month, and at the end of the
 -- same month a year earlier (employees carry history before the window). An employee is
--- active at a date when hired on or before it and not terminated by it. The count a year
--- earlier is null when the client had not signed up by then (no history).
+-- active at a date when hired on or before it and not terminated by it. The count a
+-- year earlier is null when the client had not signed up by then (no history).
 with client_months as (
     select * from {{ ref('int_client_months') }}
 ),

@@ -1,7 +1,7 @@
 -- Each client's service period: from its signup date until its service end, the outcome
 -- date (else the renewal date) of its last contract when that contract ended
--- lost_at_renewal or terminated_midterm; service_end_date is the first day without service
--- and is null while the client is served.
+-- lost_at_renewal or terminated_midterm; service_end_date is the first day without
+-- service and is null while the client is served.
 with clients as (
     select * from {{ ref('stg_peo__clients') }}
 ),

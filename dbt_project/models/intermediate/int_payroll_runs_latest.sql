@@ -1,5 +1,5 @@
--- The latest revision of every payroll run: what the run finally was, with the number of
--- revisions it went through. available_at is when that latest revision arrived.
+-- The latest revision of every payroll run: what the run finally was, with the number
+-- of revisions it went through. available_at is when that latest revision arrived.
 with runs as (
     select * from {{ ref('stg_peo__payroll_runs') }}
 ),

@@ -1,7 +1,8 @@
--- Weekly timesheet hours and labour cost allocated to calendar months by working days: a
--- week's hours are spread evenly over its five weekdays (Monday to Friday) and each weekday
--- falls in its own month, so a week straddling two months is split 3/5 and 2/5, say.
--- Holidays are not taken out (they are rare and fall on weekdays in every month alike).
+-- Weekly timesheet hours and labour cost allocated to calendar months by working days:
+-- a week's hours are spread evenly over its five weekdays (Monday to Friday) and each
+-- weekday falls in its own month, so a week straddling two months is split 3/5 and 2/5,
+-- say. Holidays are not taken out (they are rare and fall on weekdays in every month
+-- alike).
 with timesheets as (
     select * from {{ ref('stg_peo__timesheets') }}
 ),
@@ -18,7 +19,9 @@ days as (
     select
         t.team_id,
         t.agent_id,
-        cast({{ dbt.dateadd('day', 'w.day_offset', 't.week_start') }} as date) as work_day,
+        cast(
+            {{ dbt.dateadd('day', 'w.day_offset', 't.week_start') }} as date
+        ) as work_day,
         t.hours / 5.0 as hours,
         t.labor_cost / 5.0 as labor_cost,
         t._loaded_at

@@ -1,6 +1,6 @@
--- Claims (PHI) aggregated to client x service month, the only form in which claims leave
--- staging. A cell with fewer than var('min_cell_size') distinct members (default 11) is
--- suppressed: all its measures are null and suppressed is true.
+-- Claims (PHI) aggregated to client x service month, the only form in which claims
+-- leave staging. A cell with fewer than var('min_cell_size') distinct members (default
+-- 11) is suppressed: all its measures are null and suppressed is true.
 with claims as (
     select * from {{ ref('stg_peo__claims') }}
 ),
@@ -35,7 +35,9 @@ select
     cast(case when not suppressed then members end as bigint) as members,
     cast(case when not suppressed then claims end as bigint) as claims,
     cast(case when not suppressed then paid_amount end as double) as paid_amount,
-    cast(case when not suppressed then paid_amount / members end as double) as paid_per_member,
+    cast(
+        case when not suppressed then paid_amount / members end as double
+    ) as paid_per_member,
     cast(suppressed as boolean) as suppressed,
     cast(available_at as {{ type_instant() }}) as available_at
 from flagged

@@ -1,5 +1,5 @@
--- Function totals per calendar month, summed over the function's teams:
--- c_r = labor_cost / pu (USD per PU) and pu_per_hour are ratios of the sums, not means of
+-- Function totals per calendar month, summed over the function's teams: c_r =
+-- labor_cost / pu (USD per PU) and pu_per_hour are ratios of the sums, not means of
 -- team ratios. treated_teams counts the teams AI-enabled in the month.
 with team_months as (
     select * from {{ ref('fct_team_month_pu') }}

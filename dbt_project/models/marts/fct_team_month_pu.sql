@@ -1,8 +1,9 @@
--- Productivity of each team per calendar month (first day). PUs are summed from daily work
--- items of the month; hours and labour cost come from weekly timesheets allocated to months
--- by working days (see int_timesheets_allocated_to_months). The month of the rollout date is
--- the team's first_ai_month and counts as AI-enabled, as do all later months.
--- complete_month is false for the partial months at either end of the data window.
+-- Productivity of each team per calendar month (first day). PUs are summed from daily
+-- work items of the month; hours and labour cost come from weekly timesheets allocated
+-- to months by working days (see int_timesheets_allocated_to_months). The month of the
+-- rollout date is the team's first_ai_month and counts as AI-enabled, as do all later
+-- months. complete_month is false for the partial months at either end of the data
+-- window.
 with work as (
     select
         team_id,

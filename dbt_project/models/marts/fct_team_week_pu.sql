@@ -1,7 +1,7 @@
 -- Productivity of each team per week (Monday): quality-gated productivity units (PUs),
--- hours and loaded labour cost from timesheets, the realized cost per PU (c_r) and the AI
--- flag. Daily work items are mapped to the Monday of their week. A week is AI-enabled when
--- the team's first rollout date is on or before its Monday.
+-- hours and loaded labour cost from timesheets, the realized cost per PU (c_r) and the
+-- AI flag. Daily work items are mapped to the Monday of their week. A week is AI-
+-- enabled when the team's first rollout date is on or before its Monday.
 with work as (
     select
         team_id,

@@ -1,17 +1,16 @@
 -- Renewal and churn features per client and complete month (one tenant's rows each).
--- event_ts is the first instant of the next month (the month is complete).
--- available_at is the latest arrival among the rows used, and never before event_ts, with
--- one rule for snapshot sources: clients, employees and contracts are exported as one row
--- per entity carrying its latest state (a termination, a renewal outcome), so their
--- _loaded_at dates the entity's latest change, not the facts read here. Those facts are as
--- of the month's end (hired by it and not terminated by it; the term in force at it, its
--- fee and renewal date, its offer only when sent by it), so a snapshot row counts with
--- least(_loaded_at, event_ts). Event rows (payroll runs, contacts, claims, premiums) count
--- with their _loaded_at. latest_row_loaded_at keeps the plain greatest _loaded_at of every
--- row used, for audit.
--- Windows: the 6 calendar months ending with this month (runs, exceptions, contacts) and
--- the 12 ending with it (MLR). Payroll runs count in their latest revision; claims count
--- when paid by the month's end.
+-- event_ts is the first instant of the next month (the month is complete). available_at
+-- is the latest arrival among the rows used, and never before event_ts, with one rule
+-- for snapshot sources: clients, employees and contracts are exported as one row per
+-- entity carrying its latest state (a termination, a renewal outcome), so their
+-- _loaded_at dates the entity's latest change, not the facts read here. Those facts are
+-- as of the month's end (hired by it and not terminated by it; the term in force at it,
+-- its fee and renewal date, its offer only when sent by it), so a snapshot row counts
+-- with least(_loaded_at, event_ts). Event rows (payroll runs, contacts, claims,
+-- premiums) count with their _loaded_at. latest_row_loaded_at keeps the plain greatest
+-- _loaded_at of every row used, for audit. Windows: the 6 calendar months ending with
+-- this month (runs, exceptions, contacts) and the 12 ending with it (MLR). Payroll runs
+-- count in their latest revision; claims count when paid by the month's end.
 with spine as (
     select * from {{ ref('int_client_months') }}
 ),
@@ -144,11 +143,14 @@ assembled as (
             when h.active_employees_12m_ago > 0
                 then h.active_employees * 1.0 / h.active_employees_12m_ago - 1
         end as headcount_growth_12m,
-        {{ dbt.datediff('s.signup_date', 's.month_end', 'month') }} / 12.0 as tenure_years,
+        {{ dbt.datediff('s.signup_date', 's.month_end', 'month') }} / 12.0
+            as tenure_years,
         coalesce(w.runs, 0) as runs_6m,
-        case when w.runs > 0 then w.exception_runs * 1.0 / w.runs end as exception_share_6m,
+        case when w.runs > 0 then w.exception_runs * 1.0 / w.runs end
+            as exception_share_6m,
         case
-            when e.employee_months > 0 then coalesce(c.contacts, 0) * 1.0 / e.employee_months
+            when e.employee_months > 0
+                then coalesce(c.contacts, 0) * 1.0 / e.employee_months
         end as contacts_per_employee_6m,
         t.admin_fee_pepm,
         cl.pay_frequency,

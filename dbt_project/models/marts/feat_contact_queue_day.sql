@@ -1,10 +1,11 @@
--- Contact volumes per queue and UTC day with calendar flags, for contact forecasting and
--- staffing. A queue-day aggregates the contacts of every tenant: it is not a tenant entity
--- and carries no tenant rows or keys. Every day of the data window appears for every queue
--- (zero contacts included). event_ts is the first instant after the day (the day is
--- complete); available_at the latest arrival among the rows used, at least event_ts.
--- payroll_day_share: active clients with a pay date that day (latest revision) / active
--- clients that day; a client is active from signup until its service end.
+-- Contact volumes per queue and UTC day with calendar flags, for contact forecasting
+-- and staffing. A queue-day aggregates the contacts of every tenant: it is not a tenant
+-- entity and carries no tenant rows or keys. Every day of the data window appears for
+-- every queue (zero contacts included). event_ts is the first instant after the day
+-- (the day is complete); available_at the latest arrival among the rows used, at least
+-- event_ts. payroll_day_share: active clients with a pay date that day (latest
+-- revision) / active clients that day; a client is active from signup until its service
+-- end.
 with contacts as (
     select * from {{ ref('stg_peo__contacts') }}
 ),
@@ -80,7 +81,8 @@ assembled as (
         v.mean_handle_seconds,
         v.mean_wait_seconds,
         case
-            when a.active_clients > 0 then coalesce(p.paying_clients, 0) * 1.0 / a.active_clients
+            when a.active_clients > 0
+                then coalesce(p.paying_clients, 0) * 1.0 / a.active_clients
         end as payroll_day_share,
         {{ iso_weekday('d.date_day') }} >= 6 as is_weekend,
         h.holiday_date is not null as is_holiday,

@@ -1,5 +1,5 @@
--- Payroll-exception features per run and revision (one tenant's rows each). event_ts is the
--- pay date at 00:00 UTC; available_at is when that revision arrived (_loaded_at).
+-- Payroll-exception features per run and revision (one tenant's rows each). event_ts is
+-- the pay date at 00:00 UTC; available_at is when that revision arrived (_loaded_at).
 -- new_hires_in_period counts the client's employees hired within the pay period.
 with runs as (
     select * from {{ ref('stg_peo__payroll_runs') }}
@@ -37,7 +37,9 @@ select
     cast(r.available_at as {{ type_instant() }}) as available_at,
     cast(r.pay_frequency as {{ dbt.type_string() }}) as pay_frequency,
     cast(r.employee_count as integer) as employee_count,
-    cast({{ dbt.datediff('c.signup_date', 'r.pay_date', 'day') }} as bigint) as client_age_days,
+    cast(
+        {{ dbt.datediff('c.signup_date', 'r.pay_date', 'day') }} as bigint
+    ) as client_age_days,
     cast(extract(month from r.pay_date) = 1 as boolean) as is_january,
     cast(coalesce(h.new_hires_in_period, 0) as bigint) as new_hires_in_period,
     cast(r.exception_count > 0 as boolean) as had_exception,

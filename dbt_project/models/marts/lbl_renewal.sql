@@ -1,7 +1,8 @@
--- Renewal labels: one row per contract whose renewal decision fell inside the data window
--- (first day of the window <= renewal_date <= last day with data) with a decision:
--- renewed -> true, lost_at_renewal -> false. Terms terminated mid-term and terms still
--- active are excluded. A label is scored 90 days before renewal, at 00:00 UTC.
+-- Renewal labels: one row per contract whose renewal decision fell inside the data
+-- window (first day of the window <= renewal_date <= last day with data) with a
+-- decision: renewed -> true, lost_at_renewal -> false. Terms terminated mid-term and
+-- terms still active are excluded. A label is scored 90 days before renewal, at 00:00
+-- UTC.
 with contracts as (
     select * from {{ ref('stg_peo__contracts') }}
 ),
@@ -34,7 +35,10 @@ select
     cast(client_id as {{ dbt.type_string() }}) as client_id,
     cast(term_start as date) as term_start,
     cast(renewal_date as date) as renewal_date,
-    cast({{ utc_instant(dbt.dateadd('day', -90, 'renewal_date')) }} as {{ type_instant() }})
+    cast(
+        {{ utc_instant(dbt.dateadd('day', -90, 'renewal_date')) }}
+        as {{ type_instant() }}
+    )
         as score_ts,
     cast(offer_date as date) as offer_date,
     cast(offered_rate_change as double) as offered_rate_change,

@@ -1,5 +1,6 @@
--- Paid medical claims (PHI). member_id survives only as a keyed hash (member_key). These
--- rows never leave staging: downstream models read them aggregated to client-month.
+-- Paid medical claims (PHI). member_id survives only as a keyed hash (member_key).
+-- These rows never leave staging: downstream models read them aggregated to client-
+-- month.
 with source as (
     select * from {{ source('peo', 'claims') }}
 ),

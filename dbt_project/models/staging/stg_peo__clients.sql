@@ -1,5 +1,5 @@
--- Worksite employers, one row per client (the latest export wins). The HR contact's name
--- and e-mail (pii) are dropped here.
+-- Worksite employers, one row per client (the latest export wins). The HR contact's
+-- name and e-mail (pii) are dropped here.
 with source as (
     select * from {{ source('peo', 'clients') }}
 ),

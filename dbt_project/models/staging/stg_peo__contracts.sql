@@ -15,7 +15,9 @@ ranked as (
         outcome,
         outcome_date,
         _loaded_at,
-        row_number() over (partition by contract_id order by _loaded_at desc) as row_rank
+        row_number() over (
+            partition by contract_id order by _loaded_at desc
+        ) as row_rank
     from source
 )
 

@@ -14,7 +14,9 @@ ranked as (
         annual_salary,
         work_state,
         _loaded_at,
-        row_number() over (partition by employee_id order by _loaded_at desc) as row_rank
+        row_number() over (
+            partition by employee_id order by _loaded_at desc
+        ) as row_rank
     from source
 )
 

@@ -1,5 +1,5 @@
--- Payroll runs, every revision kept: a correction is a new row with a higher revision and
--- a later _loaded_at, which is when that version of the run became available.
+-- Payroll runs, every revision kept: a correction is a new row with a higher revision
+-- and a later _loaded_at, which is when that version of the run became available.
 with source as (
     select * from {{ source('peo', 'payroll_runs') }}
 ),

@@ -1,4 +1,5 @@
--- Agent hours per week with their loaded hourly cost, and the week's loaded labour cost.
+-- Agent hours per week with their loaded hourly cost, and the week's loaded labour
+-- cost.
 with source as (
     select * from {{ source('peo', 'timesheets') }}
 ),

@@ -1,6 +1,7 @@
 {#- Governance: every documented column of every model and seed carries
-    meta.classification in (none, pii, phi, phi_aggregated), and outside staging no column
-    is pii or phi (phi_aggregated is allowed: aggregated claims). One row per violation. -#}
+    meta.classification in (none, pii, phi, phi_aggregated), and outside staging no
+    column is pii or phi (phi_aggregated is allowed: aggregated claims). One row per
+    violation. -#}
 {{ config(tags=['governance']) }}
 
 {%- set allowed = ['none', 'pii', 'phi', 'phi_aggregated'] -%}
@@ -14,11 +15,15 @@
         {%- for column in node.columns.values() -%}
             {%- set meta = column.get('meta') or {} -%}
             {%- set config_meta = (column.get('config') or {}).get('meta') or {} -%}
-            {%- set classification = meta.get('classification', config_meta.get('classification')) -%}
+            {%- set classification = meta.get(
+                'classification', config_meta.get('classification')
+            ) -%}
             {%- if classification not in allowed -%}
-                {%- do rows.append([node.name, column.name, 'unclassified: ' ~ classification]) -%}
+                {%- set problem = 'unclassified: ' ~ classification -%}
+                {%- do rows.append([node.name, column.name, problem]) -%}
             {%- elif layer != 'staging' and classification in ['pii', 'phi'] -%}
-                {%- do rows.append([node.name, column.name, classification ~ ' outside staging']) -%}
+                {%- set problem = classification ~ ' outside staging' -%}
+                {%- do rows.append([node.name, column.name, problem]) -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endfor -%}

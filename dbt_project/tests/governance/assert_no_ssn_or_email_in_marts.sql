@@ -1,5 +1,5 @@
-{#- Governance: no value of any text column of any mart looks like an SSN (ddd-dd-dddd) or
-    an e-mail address. One row per offending column, with the count of rows. -#}
+{#- Governance: no value of any text column of any mart looks like an SSN (ddd-dd-dddd)
+    or an e-mail address. One row per offending column, with the count of rows. -#}
 {{ config(tags=['governance']) }}
 
 -- depends_on: {{ ref('fct_team_week_pu') }}
@@ -18,7 +18,8 @@
     {%- for node in graph.nodes.values()
         if node.resource_type == 'model' and node.fqn[1] == 'marts' -%}
         {%- for column in node.columns.values()
-            if (column.data_type or 'varchar') | lower in ['varchar', 'text', 'string'] -%}
+            if (column.data_type or 'varchar') | lower
+                in ['varchar', 'text', 'string'] -%}
             {%- do checks.append([node.name, node.relation_name, column.name]) -%}
         {%- endfor -%}
     {%- endfor -%}
