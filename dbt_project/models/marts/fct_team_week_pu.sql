@@ -49,6 +49,10 @@ rollouts as (
     select * from {{ ref('int_team_rollouts') }}
 ),
 
+data_window as (
+    select * from {{ ref('int_data_window') }}
+),
+
 measured as (
     select
         tw.team_id,
@@ -64,9 +68,12 @@ measured as (
         t.agents as agents_rostered,
         r.first_rollout_date,
         r.first_ai_week,
+        tw.week_start >= dw.first_day
+        and {{ dbt.dateadd('day', 6, 'tw.week_start') }} <= dw.last_day as complete_week,
         tw._loaded_at
     from team_weeks as tw
     inner join teams as t on tw.team_id = t.team_id
+    cross join data_window as dw
     left join rollouts as r on tw.team_id = r.team_id
 )
 
@@ -87,5 +94,6 @@ select
     cast(coalesce(first_rollout_date <= week_start, false) as boolean) as ai_enabled,
     cast(first_rollout_date as date) as rollout_date,
     cast(first_ai_week as date) as first_ai_week,
+    cast(complete_week as boolean) as complete_week,
     cast(_loaded_at as {{ type_instant() }}) as available_at
 from measured
