@@ -19,8 +19,8 @@ telemetry:
 concurrency:
   pools:
     default_limit: 1
-run_queue:
-  max_concurrent_runs: 4
+  runs:
+    max_concurrent_runs: 4
 """
 
 

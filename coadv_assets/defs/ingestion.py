@@ -7,8 +7,6 @@ schema, one asset per source table (the keys dbt's sources map to), and sets asi
 that break it.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import json
 import os
@@ -23,6 +21,28 @@ OWNER = "team:data-platform"
 SOURCE_NAME = "peo"
 SIMULATION_MANIFEST = "_simulation.json"
 CONTRACTS = load_contracts()
+_PERIOD_DAYS = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1, "week": 7}
+
+
+def _freshness_windows() -> dict[str, tuple[float, float]]:
+    """(warn, error) age limits in days per source table, from the sources YAML's config."""
+    import yaml
+
+    doc = yaml.safe_load((paths.DBT_PROJECT_DIR / "models/staging/_peo__sources.yml").read_text())
+    source = next(s for s in doc["sources"] if s["name"] == SOURCE_NAME)
+
+    def days(rule: dict) -> float:
+        return rule["count"] * _PERIOD_DAYS[rule["period"]]
+
+    default = source.get("config", {}).get("freshness", {})
+    windows = {}
+    for table in source["tables"]:
+        rules = {**default, **table.get("config", {}).get("freshness", {})}
+        windows[table["name"]] = (days(rules["warn_after"]), days(rules["error_after"]))
+    return windows
+
+
+FRESHNESS = _freshness_windows()
 
 
 class SimulationSettings(dg.Config):
@@ -113,13 +133,17 @@ def _source_spec(table: str) -> dg.AssetSpec:
         group_name="ingestion",
         kinds={"duckdb"},
         owners=[OWNER],
-        description=contract.description or f"raw.{table}",
+        description=(
+            f"Source table {table} as landed under its contract, in raw.{table}; "
+            f"key ({', '.join(contract.key)})."
+        ),
         metadata={
             "dagster/table_name": f"raw.{table}",
             "contract_columns": len(contract.columns),
         },
         freshness_policy=dg.FreshnessPolicy.time_window(
-            fail_window=dt.timedelta(days=10), warn_window=dt.timedelta(days=3)
+            fail_window=dt.timedelta(days=FRESHNESS[table][1]),
+            warn_window=dt.timedelta(days=FRESHNESS[table][0]),
         ),
     )
 
@@ -183,7 +207,10 @@ def peo_sources(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
         dg.AssetCheckSpec(
             name="source_freshness",
             asset=dg.AssetKey([SOURCE_NAME, t]),
-            description="The newest row of the table was loaded within its SLA (10 days).",
+            description=(
+                f"The newest row of {t} was loaded within its SLA "
+                f"({FRESHNESS[t][1]:g} days, warning after {FRESHNESS[t][0]:g})."
+            ),
         )
         for t in CONTRACTS
     ],
@@ -194,11 +221,13 @@ def source_freshness(context: dg.AssetCheckExecutionContext, warehouse: Warehous
         for table in CONTRACTS:
             latest = con.execute(f"select max(_loaded_at) from raw.{table}").fetchone()[0]
             age_days = None if latest is None else (now - latest).total_seconds() / 86400
+            warn_days, error_days = FRESHNESS[table]
+            stale = age_days is None or age_days > error_days
             yield dg.AssetCheckResult(
                 asset_key=dg.AssetKey([SOURCE_NAME, table]),
                 check_name="source_freshness",
-                passed=age_days is not None and age_days <= 10,
-                severity=dg.AssetCheckSeverity.ERROR,
+                passed=age_days is not None and age_days <= warn_days,
+                severity=dg.AssetCheckSeverity.ERROR if stale else dg.AssetCheckSeverity.WARN,
                 metadata={
                     "age_days": age_days if age_days is not None else -1.0,
                     "latest_loaded_at": str(latest),

@@ -7,8 +7,6 @@ pre-registration under ``model_cards/renewal_propensity/`` must exist before it 
 the promotion gate compares the test-window figures with the criterion signed there.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import hashlib
 import json
@@ -21,8 +19,6 @@ import yaml
 from coadv_assets import lineage, paths
 from coadv_assets.features.manifest import FeatureRef
 from coadv_assets.features.pit import build_training_set, write
-from coadv_assets.models import classifier, metrics, plots
-from coadv_assets.monitoring.drift import detect_drift
 from coadv_assets.warehouse import WarehouseResource, connect
 
 OWNER = "team:retention-models"
@@ -93,7 +89,7 @@ def training_set_dir() -> Path:
     group_name="features",
     kinds={"python", "duckdb", "parquet"},
     owners=[OWNER],
-    deps=[dg.AssetKey(["lbl_renewal"]), dg.AssetKey(["feat_client_month"])],
+    deps=[dg.AssetKey(["marts", "lbl_renewal"]), dg.AssetKey(["marts", "feat_client_month"])],
     pool="warehouse",
     check_specs=[
         dg.AssetCheckSpec(
@@ -114,7 +110,7 @@ def training_set_dir() -> Path:
 )
 def renewal_training_set(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     with connect(warehouse.db_path) as con:
-        labels = con.execute(
+        labels = con.sql(
             "select contract_id, client_id, score_ts, renewal_date, offered_rate_change, "
             "renewed::integer as renewed from marts.lbl_renewal"
         ).pl()
@@ -179,7 +175,7 @@ def load_preregistration() -> dict:
     return prereg
 
 
-def judge(m: metrics.ClassifierMetrics, criterion: dict) -> list[str]:
+def judge(m: "ClassifierMetrics", criterion: dict) -> list[str]:  # noqa: F821
     """Reasons the figures miss the criterion (empty when they meet it)."""
     misses = []
     if m.auc.auc < criterion["auc_min"]:
@@ -196,8 +192,10 @@ def judge(m: metrics.ClassifierMetrics, criterion: dict) -> list[str]:
     return misses
 
 
-def split_windows(frame: pl.DataFrame) -> classifier.TimeSplit:
+def split_windows(frame: pl.DataFrame) -> "TimeSplit":  # noqa: F821
     """Train, calibration and test windows on the scoring date, gaps of the label horizon."""
+    from coadv_assets.models import classifier
+
     first, last = frame["score_ts"].min(), frame["score_ts"].max()
     span = last - first
     test_start = first + span * 0.66
@@ -244,6 +242,10 @@ def split_windows(frame: pl.DataFrame) -> classifier.TimeSplit:
     ),
 )
 def renewal_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    # Heavy libraries load in the step, not when the code location loads.
+    from coadv_assets.models import classifier, metrics, plots
+    from coadv_assets.monitoring.drift import detect_drift
+
     prereg = load_preregistration()
     criterion = prereg["success_criterion"]
     manifest_path = training_set_dir() / "manifest.json"
@@ -323,7 +325,7 @@ def renewal_model(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         con.register("incoming", predictions.to_arrow())
         con.execute("insert into ml.renewal_test_predictions by name select * from incoming")
         con.unregister("incoming")
-        current = con.execute(
+        current = con.sql(
             "select * from marts.feat_client_month where month = "
             "(select max(month) from marts.feat_client_month)"
         ).pl()

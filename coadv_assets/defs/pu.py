@@ -1,25 +1,23 @@
 """The PU measurement layer: `c_r` baselines and readouts of `τ` per function."""
 
-from __future__ import annotations
-
 import datetime as dt
 import hashlib
 import json
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from coadv_assets import lineage
-from coadv_assets.pu import baseline as baseline_mod
-from coadv_assets.pu import readout as readout_mod
 from coadv_assets.pu.panel import load_team_month_panel
 from coadv_assets.simulation.config import FUNCTIONS
 from coadv_assets.warehouse import WarehouseResource, connect
 
 OWNER = "team:pu-measurement"
-TEAM_MONTH = dg.AssetKey(["fct_team_month_pu"])
-BASELINE_CODE = [baseline_mod.__file__]
-READOUT_CODE = [readout_mod.__file__]
+TEAM_MONTH = dg.AssetKey(["marts", "fct_team_month_pu"])
+PU_DIR = Path(__file__).resolve().parent.parent / "pu"
+BASELINE_CODE = [PU_DIR / "baseline.py", PU_DIR / "panel.py"]
+READOUT_CODE = [PU_DIR / "readout.py", PU_DIR / "panel.py"]
 
 BASELINES_DDL = """
 create schema if not exists pu;
@@ -43,7 +41,7 @@ create table if not exists pu.tau_readouts (
 """
 
 
-def publish_baseline(con, fitted: baseline_mod.Baseline, panel: pl.DataFrame) -> tuple[str, bool]:
+def publish_baseline(con, fitted: "Baseline", panel: pl.DataFrame) -> tuple[str, bool]:  # noqa: F821
     """Store ``fitted`` as an immutable record; return (version, newly_published).
 
     The version is the hash of the input fingerprint, the code version and the method, so
@@ -122,6 +120,8 @@ def publish_baseline(con, fitted: baseline_mod.Baseline, panel: pl.DataFrame) ->
     ),
 )
 def cr_baselines(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    from coadv_assets.pu import baseline as baseline_mod
+
     summary: dict[str, dict] = {}
     with connect(warehouse.db_path) as con:
         for function in FUNCTIONS:
@@ -166,6 +166,8 @@ def cr_baselines(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ),
 )
 def tau_readouts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    from coadv_assets.pu import readout as readout_mod
+
     code = lineage.code_version(*READOUT_CODE)
     rows: list[dict] = []
     with connect(warehouse.db_path) as con:

@@ -7,8 +7,6 @@ dbt's connection whatever the executor. Column schemas and column lineage are at
 each model's materialization.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any

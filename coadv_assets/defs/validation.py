@@ -5,13 +5,10 @@ with a published answer, writes ours and the reference side by side to
 ``validation.reproductions``, and fails its check when ours leaves the stated tolerance.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 import polars as pl
 
 from coadv_assets.warehouse import WarehouseResource, connect
-from estimators import did
 
 OWNER = "team:causal-inference"
 
@@ -69,6 +66,8 @@ def _record(con, rows: list[dict]) -> None:
 )
 def mpdta_staggered_did(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     import moderndid
+
+    from estimators import did
 
     data = moderndid.load_mpdta()
     result = did.staggered(

@@ -26,14 +26,14 @@ def load_team_month_panel(con: duckdb.DuckDBPyConnection, function: str) -> pl.D
     difference-in-differences estimators take. Raises ValueError naming the table when the
     function has no rows.
     """
-    frame = con.execute(
+    frame = con.sql(
         f"""
         select {", ".join(PANEL_COLUMNS)}
         from marts.fct_team_month_pu
         where function = ?
         order by team_id, month
         """,
-        [function],
+        params=[function],
     ).pl()
     if frame.is_empty():
         raise ValueError(

@@ -30,7 +30,7 @@ EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 
 def _readouts(graph_run) -> pl.DataFrame:
     with graph_run.connect() as con:
-        return con.execute("select * from pu.tau_readouts").pl()
+        return con.sql("select * from pu.tau_readouts").pl()
 
 
 @pytest.mark.parametrize(
@@ -51,10 +51,10 @@ def test_did_interval_covers_planted_effect_and_naive_does_not(graph_run, outcom
 def test_renewal_model_auc_is_close_to_the_oracle_on_the_same_rows(graph_run):
     truths = pl.read_parquet(graph_run.home / "truths" / "renewal_probabilities.parquet")
     with graph_run.connect() as con:
-        preds = con.execute(
+        preds = con.sql(
             "select contract_id, renewed, p_renew from ml.renewal_test_predictions"
         ).pl()
-        registry = con.execute("select metrics, promoted from ml.model_registry").fetchall()
+        registry = con.sql("select metrics, promoted from ml.model_registry").fetchall()
     joined = preds.join(truths.select("contract_id", "p_renew_true"), on="contract_id")
     assert joined.height == preds.height > 200
     y = joined["renewed"].to_numpy()
@@ -66,7 +66,7 @@ def test_renewal_model_auc_is_close_to_the_oracle_on_the_same_rows(graph_run):
 
 def test_no_pii_column_or_value_outside_staging(graph_run):
     with graph_run.connect() as con:
-        columns = con.execute(
+        columns = con.sql(
             "select table_schema, table_name, column_name, data_type "
             "from information_schema.columns where table_schema not in ('raw', 'staging')"
         ).fetchall()
@@ -75,7 +75,7 @@ def test_no_pii_column_or_value_outside_staging(graph_run):
         for schema, table, column, dtype in columns:
             if dtype != "VARCHAR":
                 continue
-            values = con.execute(
+            values = con.sql(
                 f'select distinct "{column}" from "{schema}"."{table}" '
                 f'where "{column}" is not null limit 200'
             ).fetchall()
@@ -87,7 +87,7 @@ def test_no_pii_column_or_value_outside_staging(graph_run):
 def test_real_data_check_matches_published_mpdta(graph_run):
     with graph_run.connect() as con:
         rows = dict(
-            con.execute(
+            con.sql(
                 "select quantity, ours from validation.reproductions where study = 'mpdta'"
             ).fetchall()
         )
@@ -97,7 +97,7 @@ def test_real_data_check_matches_published_mpdta(graph_run):
 
 def test_baselines_published_for_every_function_with_audit_trail(graph_run):
     with graph_run.connect() as con:
-        records = con.execute("select function, record from pu.baselines").fetchall()
+        records = con.sql("select function, record from pu.baselines").fetchall()
     assert {r[0] for r in records} == {
         "payroll_operations",
         "service_center",

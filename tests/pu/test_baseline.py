@@ -14,8 +14,10 @@ from coadv_assets.pu.panel import add_clocks
 
 
 def _months(n: int, start: dt.date = dt.date(2023, 1, 1)) -> list[dt.date]:
-    return [dt.date(start.year + (start.month - 1 + i) // 12, (start.month - 1 + i) % 12 + 1, 1)
-            for i in range(n)]
+    return [
+        dt.date(start.year + (start.month - 1 + i) // 12, (start.month - 1 + i) % 12 + 1, 1)
+        for i in range(n)
+    ]
 
 
 def _panel(noise: float, seed: int = 1, n_months: int = 30, first_ai: int | None = 18):
@@ -29,11 +31,20 @@ def _panel(noise: float, seed: int = 1, n_months: int = 30, first_ai: int | None
             log_c = level + 0.003 * (i + 1) + 0.06 * math.sin(2 * math.pi * month.month / 12)
             c_r = math.exp(log_c + rng.normal(0, noise))
             pu = 1000.0
-            rows.append({"team_id": team, "function": "f", "month": month, "pu": pu,
-                         "hours": 500.0, "labor_cost": c_r * pu, "c_r": c_r,
-                         "pu_per_hour": pu / 500.0,
-                         "first_ai_month": months[first_ai] if first_ai is not None else None,
-                         "true_c_r": math.exp(log_c)})
+            rows.append(
+                {
+                    "team_id": team,
+                    "function": "f",
+                    "month": month,
+                    "pu": pu,
+                    "hours": 500.0,
+                    "labor_cost": c_r * pu,
+                    "c_r": c_r,
+                    "pu_per_hour": pu / 500.0,
+                    "first_ai_month": months[first_ai] if first_ai is not None else None,
+                    "true_c_r": math.exp(log_c),
+                }
+            )
     return add_clocks(pl.DataFrame(rows))
 
 
