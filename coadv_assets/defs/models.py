@@ -1,4 +1,7 @@
-"""The renewal-propensity model: point-in-time training set, training, gate, drift.
+"""The renewal-propensity model: point-in-time training set, training, promotion gate.
+
+Its monitoring (drift, calibration, reconciliation) is registered in
+``coadv_assets.monitoring.specs``.
 
 The training set takes each renewal label (a contract, scored 90 days before its renewal
 date) and the client-month features as they were known at the scoring instant. The model is
@@ -225,14 +228,6 @@ def split_windows(frame: pl.DataFrame) -> "TimeSplit":  # noqa: F821
             blocking=True,
             description="The test-window figures meet the signed pre-registration.",
         ),
-        dg.AssetCheckSpec(
-            "feature_drift",
-            asset="renewal_model",
-            description=(
-                "Feature drift between the training window and the latest client-month "
-                "(evidently; insufficient data does not page)."
-            ),
-        ),
     ],
     description=(
         "Renewal propensity: xgboost on the point-in-time training set, calibrated (sigmoid) "
@@ -244,7 +239,6 @@ def split_windows(frame: pl.DataFrame) -> "TimeSplit":  # noqa: F821
 def renewal_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     # Heavy libraries load in the step, not when the code location loads.
     from coadv_assets.models import classifier, metrics, plots
-    from coadv_assets.monitoring.drift import detect_drift
 
     prereg = load_preregistration()
     criterion = prereg["success_criterion"]
@@ -325,17 +319,6 @@ def renewal_model(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         con.register("incoming", predictions.to_arrow())
         con.execute("insert into ml.renewal_test_predictions by name select * from incoming")
         con.unregister("incoming")
-        current = con.sql(
-            "select * from marts.feat_client_month where month = "
-            "(select max(month) from marts.feat_client_month)"
-        ).pl()
-    drift = detect_drift(
-        split.train.select([c for c in NUMERICAL + CATEGORICAL if c != "offered_rate_change"]),
-        current.select([c for c in NUMERICAL + CATEGORICAL if c != "offered_rate_change"]),
-        [c for c in NUMERICAL if c != "offered_rate_change"],
-        CATEGORICAL,
-        html_path=artifact_dir / "feature_drift.html",
-    )
     yield dg.MaterializeResult(
         metadata={
             "version": version,
@@ -359,17 +342,6 @@ def renewal_model(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         severity=dg.AssetCheckSeverity.ERROR,
         description="; ".join(misses) or "meets the pre-registered criterion",
         metadata={"criterion": dg.MetadataValue.json(criterion)},
-    )
-    yield dg.AssetCheckResult(
-        check_name="feature_drift",
-        passed=drift.status in ("ok", "insufficient_data"),
-        severity=dg.AssetCheckSeverity.WARN,
-        description=drift.message,
-        metadata={
-            "status": drift.status,
-            "drift_share": float(drift.drift_share or 0.0),
-            "report": dg.MetadataValue.path(str(drift.html_path or "")),
-        },
     )
 
 
