@@ -7,7 +7,6 @@ dbt's connection whatever the executor. Column schemas and column lineage are at
 each model's materialization.
 """
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +18,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from coadv_assets.features.spec import parse_duration
 from coadv_assets.transform.dbt_project import (
     dbt_executable,
     ensure_manifest,
@@ -29,15 +29,6 @@ from coadv_assets.warehouse import WarehouseResource
 DBT_PROJECT = get_dbt_project()
 MANIFEST = ensure_manifest()
 DEFAULT_OWNER = "team:analytics-engineering"
-
-
-def _parse_duration(text: str) -> dt.timedelta | None:
-    """'36h', '2d', '1w' → timedelta; None for anything else."""
-    units = {"h": "hours", "d": "days", "w": "weeks"}
-    text = str(text).strip().lower()
-    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
-        return None
-    return dt.timedelta(**{units[text[-1]]: int(text[:-1])})
 
 
 class CoadvDbtTranslator(DagsterDbtTranslator):
@@ -51,14 +42,15 @@ class CoadvDbtTranslator(DagsterDbtTranslator):
         if node.get("resource_type") == "source":
             return spec
         meta = {**node.get("meta", {}), **node.get("config", {}).get("meta", {})}
-        feature = meta.get("feature") or {}
+        # Feature tables declare ``feature:``, label tables ``label:``; both carry an SLA.
+        feature = meta.get("feature") or meta.get("label") or {}
         owner = feature.get("owner") or meta.get("owner") or DEFAULT_OWNER
         if "@" not in owner and not owner.startswith("team:"):
             owner = f"team:{owner}"
         fqn = node.get("fqn", [])
         group = fqn[1] if len(fqn) > 2 else "dbt"
         kwargs: dict[str, Any] = {"group_name": group, "owners": [owner]}
-        sla = _parse_duration(feature.get("freshness_sla", ""))
+        sla = parse_duration(feature.get("freshness_sla"))
         if sla is not None:
             kwargs["freshness_policy"] = dg.FreshnessPolicy.time_window(fail_window=sla)
         return spec.replace_attributes(**kwargs)
