@@ -1,0 +1,1 @@
+"""Staffing demand: agents per queue, day and hour from the contact forecast (Erlang C, A)."""
