@@ -10,7 +10,7 @@ Run: python -m estimators.studies.benchmark [--prop99 PATH] [--repeat 3]
   California and then placebo-in-space over all 38 donors; plus our nested-V fit with the 19
   lagged outcomes as predictors, placebos included.
 
-The Prop 99 panel is read from --prop99 (default: tests/estimators/data/california_prop99.csv
+The Prop 99 panel is read from --prop99 (default: estimators/data/california_prop99.csv
 in this repository) or from `synthdid.load_california_prop99()` when that is installed.
 """
 
@@ -29,7 +29,7 @@ import pandas as pd
 from estimators import did, synthetic_control
 
 DEFAULT_PROP99 = (
-    Path(__file__).resolve().parents[2] / "tests" / "estimators" / "data" / "california_prop99.csv"
+    Path(__file__).resolve().parents[1] / "data" / "california_prop99.csv"
 )
 
 

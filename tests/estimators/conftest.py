@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
+
+from estimators import datasets
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +19,5 @@ def mpdta() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def prop99() -> pd.DataFrame:
-    """California Prop 99 cigarette panel, 39 states x 1970-2000 (see data/README.md)."""
-    path = Path(__file__).parent / "data" / "california_prop99.csv"
-    return pd.read_csv(path, sep=";")
+    """California Prop 99 cigarette panel, 39 states x 1970-2000 (estimators/data/README.md)."""
+    return datasets.load_california_prop99()

@@ -11,48 +11,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from estimators import IdentificationError, InputError, matching
+from estimators import IdentificationError, InputError, datasets, matching
 
 EXPERIMENTAL_ATT = 1794.0
 TOL = 600.0
-COVARIATES = [
-    "age",
-    "age2",
-    "educ",
-    "educ2",
-    "marr",
-    "nodegree",
-    "black",
-    "hisp",
-    "re74",
-    "re75",
-    "re74sq",
-    "re75sq",
-    "u74",
-    "u75",
-    "educ_re74",
-]
+COVARIATES = datasets.NSW_CPS_COVARIATES
 
 
 @pytest.fixture(scope="module")
 def nsw_cps() -> pd.DataFrame:
-    causaldata = pytest.importorskip("causaldata")
-    nsw = causaldata.nsw_mixtape.load_pandas().data
-    cps = causaldata.cps_mixtape.load_pandas().data
-    experimental = nsw.groupby("treat")["re78"].mean()
-    assert experimental[1] - experimental[0] == pytest.approx(EXPERIMENTAL_ATT, abs=1.0)
-    df = pd.concat([nsw[nsw["treat"] == 1], cps], ignore_index=True)
-    for col in ("age", "educ", "re74", "re75", "re78"):
-        df[col] = df[col].astype(float)  # the source stores small integers: squares overflow
-    return df.assign(
-        age2=df["age"] ** 2,
-        educ2=df["educ"] ** 2,
-        re74sq=df["re74"] ** 2,
-        re75sq=df["re75"] ** 2,
-        u74=(df["re74"] == 0).astype(float),
-        u75=(df["re75"] == 0).astype(float),
-        educ_re74=df["educ"] * df["re74"],
-    )
+    pytest.importorskip("causaldata")
+    assert datasets.nsw_experimental_att() == pytest.approx(EXPERIMENTAL_ATT, abs=1.0)
+    return datasets.load_nsw_cps()
 
 
 @pytest.mark.parametrize("ratio", [1, 3])

