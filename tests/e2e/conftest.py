@@ -17,6 +17,8 @@ import duckdb
 import pytest
 import yaml
 
+from coadv_assets.transform.dbt_project import ensure_manifest
+
 REPO = Path(__file__).resolve().parents[2]
 E2E_SETTINGS = {
     "clients": 1500,
@@ -56,6 +58,8 @@ def graph_run(tmp_path_factory: pytest.TempPathFactory) -> GraphRun:
         "DO_NOT_TRACK": "1",
     }
     bin_dir = Path(sys.executable).parent
+    # The code location is built from the manifest: make it reflect the models as they are.
+    ensure_manifest(force=True)
     completed = subprocess.run(
         [
             str(bin_dir / "dagster"),
