@@ -10,6 +10,7 @@
 -- depends_on: {{ ref('feat_contact_queue_day') }}
 -- depends_on: {{ ref('lbl_renewal') }}
 -- depends_on: {{ ref('agg_claims_client_month') }}
+-- depends_on: {{ ref('feat_team_week') }}
 
 {%- set ssn = '[0-9]{3}-[0-9]{2}-[0-9]{4}' -%}
 {%- set email = '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+[.][A-Za-z]{2,}' -%}
