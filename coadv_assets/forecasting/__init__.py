@@ -1,0 +1,1 @@
+"""Contact-volume forecasting: calendar count regression, rolling-origin backtest, plots."""

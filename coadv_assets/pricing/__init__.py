@@ -1,0 +1,1 @@
+"""MLR pricing redistribution: credibility of claims by client group, rate optimisation."""
