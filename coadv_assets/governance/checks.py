@@ -79,13 +79,14 @@ def build_governance_check(
         for key in rule_keys
     ]
 
-    @dg.multi_asset_check(specs=specs, name=name, pool="warehouse")
+    @dg.multi_asset_check(specs=specs, name=name, pool="warehouse", can_subset=True)
     def governance(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
         from coadv_assets.governance.phi import phi_violations
         from coadv_assets.governance.pii import pii_violations
         from coadv_assets.governance.tenancy import tenancy_violations
         from coadv_assets.warehouse import connect
 
+        selected = set(context.selected_asset_check_keys)
         current = manifest_loader()
         with connect(Path(warehouse.db_path), read_only=True) as con:
             found = {
@@ -97,6 +98,8 @@ def build_governance_check(
         unowned = [v for v in found[PII] if v.relation not in owned]
         for rule, rule_keys in keys.items():
             for key in rule_keys:
+                if dg.AssetCheckKey(key, rule) not in selected:
+                    continue
                 relation = ".".join(key.path)
                 mine = [v for v in found[rule] if v.relation == relation]
                 if rule == PII:
