@@ -1,110 +1,75 @@
-"""The PU measurement layer: `c_r` baselines and readouts of `τ` per function."""
+"""The PU measurement layer: monthly `c_r` baselines and readouts of `τ` per function.
 
+Both assets are partitioned by month (``PU_MONTHS``): a partition is the baseline or the
+readout as it stood at the end of that month, from the complete months of data through it.
+Partitions start at ``$COADV_PU_PARTITION_START`` (default 2023-01-01, before the
+simulator's default window); a month before the data window records an explicit "no data"
+entry instead of failing. Backfill a range from the CLI (one run for the whole range):
+
+    dagster asset materialize -m coadv_assets.definitions --select cr_baselines,tau_readouts \
+        --partition-range 2025-01-01...2025-03-01
+
+Run without a partition (``main_job``, ``make run``), each asset acts on the latest complete
+month of data, so the unpartitioned main job stays materializable. Records are immutable and
+versioned (``coadv_assets.pu.store``): rerunning a month finds its versions and writes
+nothing.
+"""
+
+import base64
 import datetime as dt
-import hashlib
-import json
+import os
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 
-from coadv_assets import lineage
 from coadv_assets.pu.panel import load_team_month_panel
 from coadv_assets.simulation.config import FUNCTIONS
 from coadv_assets.warehouse import WarehouseResource, connect
 
 OWNER = "team:pu-measurement"
 TEAM_MONTH = dg.AssetKey(["marts", "fct_team_month_pu"])
-PU_DIR = Path(__file__).resolve().parent.parent / "pu"
-BASELINE_CODE = [PU_DIR / "baseline.py", PU_DIR / "panel.py"]
-READOUT_CODE = [PU_DIR / "readout.py", PU_DIR / "panel.py"]
-
-BASELINES_DDL = """
-create schema if not exists pu;
-create table if not exists pu.baselines (
-    version varchar primary key, function varchar, pre_start date, pre_end date,
-    n_obs integer, n_teams integer, input_fingerprint varchar, code_version varchar,
-    git_commit varchar, record json, published_at timestamptz
-);
-create table if not exists pu.baseline_months (
-    version varchar, function varchar, month date, labor_cost double, pu double,
-    observed_c_r double, baseline_c_r double, ci_low double, ci_high double,
-    in_pre_period boolean
-);
-create table if not exists pu.tau_readouts (
-    function varchar, outcome varchar, unit varchar, method varchar, status varchar,
-    estimate double, std_error double, ci_low double, ci_high double,
-    estimate_pct double, ci_low_pct double, ci_high_pct double, n_obs integer,
-    reason varchar, diagnostics varchar, input_fingerprint varchar, code_version varchar,
-    computed_at timestamptz
-);
-"""
+PARTITION_START = os.environ.get("COADV_PU_PARTITION_START", "2023-01-01")
+PU_MONTHS = dg.MonthlyPartitionsDefinition(start_date=PARTITION_START)
 
 
-def publish_baseline(con, fitted: "Baseline", panel: pl.DataFrame) -> tuple[str, bool]:  # noqa: F821
-    """Store ``fitted`` as an immutable record; return (version, newly_published).
+def _months(context: dg.AssetExecutionContext, con) -> list[dt.date]:
+    """The months a run covers: its partition range, or the latest complete month."""
+    if context.has_partition_key or context.has_partition_key_range:
+        start, end = context.partition_time_window
+        months, current = [], start.date()
+        while current < end.date():
+            months.append(current)
+            current = (current + dt.timedelta(days=32)).replace(day=1)
+        return months
+    latest = con.sql(
+        "select max(month) from marts.fct_function_month_pu where complete_month"
+    ).fetchall()[0][0]
+    if latest is None:
+        raise dg.Failure(
+            description=(
+                "marts.fct_function_month_pu has no complete month: nothing to measure; "
+                "land and build data first, or run a partition"
+            )
+        )
+    return [latest]
 
-    The version is the hash of the input fingerprint, the code version and the method, so
-    republishing unchanged inputs finds the existing record and writes nothing.
-    """
-    fingerprint = lineage.frame_fingerprint(panel)
-    code = lineage.code_version(*BASELINE_CODE)
-    version = hashlib.sha256(
-        f"{fitted.function}|{fingerprint}|{code}|{fitted.pre_end}".encode()
-    ).hexdigest()[:16]
-    con.execute(BASELINES_DDL)
-    if con.execute("select 1 from pu.baselines where version = ?", [version]).fetchone():
-        return version, False
-    record = {
-        "function": fitted.function,
-        "version": version,
-        "data_window": {
-            "first_month": str(panel["month"].min()),
-            "last_month": str(panel["month"].max()),
-        },
-        "pre_period": {"start": str(fitted.pre_start), "end": str(fitted.pre_end)},
-        "row_counts": {"marts.fct_team_month_pu": panel.height, "pre_period_rows": fitted.n_obs},
-        "input_fingerprints": {"marts.fct_team_month_pu": fingerprint},
-        "code_version": code,
-        "git_commit": lineage.git_commit(),
-        "compiled_sql": {"fct_team_month_pu": lineage.compiled_sql("fct_team_month_pu")},
-        "method": fitted.method,
-        "fit": fitted.fit,
+
+def _image_md(path: Path | None, alt: str) -> str:
+    if path is None:
+        return f"({alt}: no plot)"
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f"![{alt}](data:image/png;base64,{data})"
+
+
+def _doc_metadata(function: str, doc: Path, png: Path | None) -> dict[str, object]:
+    """Dagster metadata linking a readout document, with its c_r plot embedded."""
+    png = png if png is not None and png.exists() else None
+    return {
+        f"{function}/document": dg.MetadataValue.path(str(doc)),
+        f"{function}/c_r_vs_baseline": dg.MetadataValue.md(
+            f"[readout]({doc})\n\n" + _image_md(png, "c_r against its baseline")
+        ),
     }
-    con.execute(
-        "insert into pu.baselines values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            version,
-            fitted.function,
-            fitted.pre_start,
-            fitted.pre_end,
-            fitted.n_obs,
-            fitted.n_teams,
-            fingerprint,
-            code,
-            record["git_commit"],
-            json.dumps(record),
-            dt.datetime.now(dt.UTC),
-        ],
-    )
-    months = fitted.months.with_columns(
-        version=pl.lit(version), function=pl.lit(fitted.function)
-    ).select(
-        "version",
-        "function",
-        "month",
-        "labor_cost",
-        "pu",
-        "observed_c_r",
-        "baseline_c_r",
-        "ci_low",
-        "ci_high",
-        "in_pre_period",
-    )
-    con.register("incoming_months", months.to_arrow())
-    con.execute("insert into pu.baseline_months select * from incoming_months")
-    con.unregister("incoming_months")
-    return version, True
 
 
 @dg.asset(
@@ -113,43 +78,30 @@ def publish_baseline(con, fitted: "Baseline", panel: pl.DataFrame) -> tuple[str,
     owners=[OWNER],
     deps=[TEAM_MONTH],
     pool="warehouse",
+    partitions_def=PU_MONTHS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     description=(
-        "c_r baseline per function: what a PU would cost without AI tooling, from the "
-        "pre-period, adjusted for team mix and seasonality, with a 95% interval, published "
-        "as an immutable versioned record with its audit trail (pu.baselines)."
+        "c_r baseline per function as of each month: what a PU would cost without AI "
+        "tooling, from the pre-period, adjusted for team mix and seasonality, with a 95% "
+        "interval, published as an immutable versioned record with its audit trail "
+        "(pu.baselines, pu.baseline_months, pu.baseline_inputs)."
     ),
 )
 def cr_baselines(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    from coadv_assets.pu import baseline as baseline_mod
+    from coadv_assets.pu import monthly, store
 
-    summary: dict[str, dict] = {}
     with connect(warehouse.db_path) as con:
-        for function in FUNCTIONS:
-            panel = load_team_month_panel(con, function)
-            try:
-                fitted = baseline_mod.fit_baseline(panel, function)
-            except baseline_mod.BaselineError as err:
-                context.log.warning(str(err))
-                summary[function] = {"status": "refused", "reason": str(err)}
-                continue
-            version, new = publish_baseline(con, fitted, panel)
-            post = fitted.months.filter(~pl.col("in_pre_period"))
-            last = fitted.months.tail(1).row(0, named=True)
-            summary[function] = {
-                "status": "published" if new else "unchanged",
-                "version": version,
-                "pre_period": f"{fitted.pre_start}..{fitted.pre_end}",
-                "last_month": str(last["month"]),
-                "observed_c_r_usd_per_pu": round(last["observed_c_r"], 2),
-                "baseline_c_r_usd_per_pu": round(last["baseline_c_r"], 2),
-                "baseline_ci_usd_per_pu": [round(last["ci_low"], 2), round(last["ci_high"], 2)],
-                "post_months": post.height,
-            }
-    metadata: dict[str, object] = {"baselines": dg.MetadataValue.json(summary)}
-    for function, info in summary.items():
-        if info["status"] != "refused":
-            metadata[f"{function}/baseline_c_r"] = info["baseline_c_r_usd_per_pu"]
-    return dg.MaterializeResult(metadata=metadata)
+        store.ensure_tables(con)
+        months = _months(context, con)
+        panels = {f: load_team_month_panel(con, f) for f in FUNCTIONS}
+        summary, new_versions = monthly.publish_baselines(con, panels, months)
+    return dg.MaterializeResult(
+        metadata={
+            "months": f"{months[0]:%Y-%m}..{months[-1]:%Y-%m}",
+            "new_versions": new_versions,
+            "baselines": dg.MetadataValue.json(summary),
+        }
+    )
 
 
 @dg.asset(
@@ -158,58 +110,87 @@ def cr_baselines(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     owners=[OWNER],
     deps=[TEAM_MONTH],
     pool="warehouse",
+    partitions_def=PU_MONTHS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     description=(
-        "Readouts of τ per function: staggered difference-in-differences (Callaway & "
-        "Sant'Anna, never-treated teams as controls) on c_r and PUs per hour, in units and "
-        "percent with 95% intervals, beside the naive before/after comparison; a refusal "
-        "with its reason where identification fails (pu.tau_readouts)."
+        "Readouts of τ per function and month: staggered DiD (primary; synthetic control when "
+        "one team is treated), synthetic control, matching and interrupted time series side "
+        "by side with their checks or refusals, and the naive before/after comparison, on "
+        "c_r and PUs per hour in units and percent with 95% intervals (pu.tau_readouts), "
+        "plus a readout document per function and month under artifacts/readouts/. It "
+        "publishes the month's baselines first if cr_baselines has not (same versions)."
     ),
 )
 def tau_readouts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    from coadv_assets.pu import monthly, report, store
     from coadv_assets.pu import readout as readout_mod
+    from coadv_assets.pu.registry import load_registry
 
-    code = lineage.code_version(*READOUT_CODE)
-    rows: list[dict] = []
-    with connect(warehouse.db_path) as con:
-        con.execute(BASELINES_DDL)
-        now = dt.datetime.now(dt.UTC)
-        for function in FUNCTIONS:
-            panel = load_team_month_panel(con, function)
-            fingerprint = lineage.frame_fingerprint(panel)
-            for est in readout_mod.readout(panel, function):
-                rows.append(
-                    {
-                        **est.to_row(),
-                        "input_fingerprint": fingerprint,
-                        "code_version": code,
-                        "computed_at": now,
-                    }
-                )
-        frame = pl.DataFrame(rows, infer_schema_length=None)
-        con.register("incoming", frame.to_arrow())
-        con.execute("delete from pu.tau_readouts")
-        con.execute("insert into pu.tau_readouts by name select * from incoming")
-        con.unregister("incoming")
-    table_lines = [
-        "| function | outcome | method | estimate | 95% CI | % |",
-        "|---|---|---|---|---|---|",
-    ]
+    registry = load_registry()
+    table = ["| month | function | outcome | method | role | estimate | 95% CI |", "|" + "---|" * 7]
     metadata: dict[str, object] = {}
-    for row in rows:
-        if row["status"] == "estimated":
-            table_lines.append(
-                f"| {row['function']} | {row['outcome']} ({row['unit']}) | {row['method']} | "
-                f"{row['estimate']:.3f} | [{row['ci_low']:.3f}, {row['ci_high']:.3f}] | "
-                f"{row['estimate_pct']:.1f}% |"
-            )
-            if row["method"] == "staggered_did":
-                metadata[f"{row['function']}/{row['outcome']}/tau"] = row["estimate"]
-        else:
-            table_lines.append(
-                f"| {row['function']} | {row['outcome']} | {row['method']} | refused | "
-                f"{row['reason']} | |"
-            )
-    metadata["readouts"] = dg.MetadataValue.md("\n".join(table_lines))
+    new_versions = 0
+    with connect(warehouse.db_path) as con:
+        store.ensure_tables(con)
+        months = _months(context, con)
+        panels = {f: load_team_month_panel(con, f) for f in FUNCTIONS}
+        monthly.publish_baselines(con, panels, months)
+        for month in months:
+            for function in FUNCTIONS:
+                panel = readout_mod.panel_as_of(panels[function], month)
+                version, fingerprint, code = store.readout_version(function, month, panel)
+                doc_path = report.readout_dir(function, month) / "readout.md"
+                if store.readout_exists(con, version) and doc_path.exists():
+                    if month == months[-1]:
+                        png = doc_path.parent / "c_r_baseline.png"
+                        metadata.update(_doc_metadata(function, doc_path, png))
+                    continue
+                if panel.is_empty():
+                    rows = [
+                        readout_mod.refusal(
+                            function, o, "all", "primary", "no data: no complete month yet"
+                        )
+                        for o in ("c_r", "pu_per_hour")
+                    ]
+                else:
+                    rows = readout_mod.readout(panel, function)
+                base = con.sql(
+                    "select m.* from pu.baseline_months m join pu.baselines b using (version) "
+                    "where b.function = ? and b.as_of_month = ? order by month",
+                    params=[function, month],
+                ).pl()
+                window = (
+                    f"{panel['month'].min()}..{panel['month'].max()}" if panel.height else "none"
+                )
+                doc, png = report.write_document(
+                    registry[function], month, rows, base, version=version, window=window
+                )
+                new = store.publish_readout(
+                    con,
+                    rows,
+                    version=version,
+                    as_of=month,
+                    fingerprint=fingerprint,
+                    code=code,
+                    document=str(doc),
+                )
+                new_versions += int(new)
+                for r in rows:
+                    ci = (
+                        f"[{r.ci_low:.3f}, {r.ci_high:.3f}]"
+                        if r.status == "estimated"
+                        else f"refused: {(r.reason or '')[:80]}"
+                    )
+                    est = f"{r.estimate:.3f}" if r.estimate is not None else ""
+                    table.append(
+                        f"| {month:%Y-%m} | {function} | {r.outcome} ({r.unit}) | {r.method} | "
+                        f"{r.role} | {est} | {ci} |"
+                    )
+                if month == months[-1]:
+                    metadata.update(_doc_metadata(function, doc, png))
+    metadata["months"] = f"{months[0]:%Y-%m}..{months[-1]:%Y-%m}"
+    metadata["new_versions"] = new_versions
+    metadata["readouts"] = dg.MetadataValue.md("\n".join(table))
     return dg.MaterializeResult(metadata=metadata)
 
 

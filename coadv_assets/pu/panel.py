@@ -1,7 +1,5 @@
 """Team-month panels of one function, read from the PU marts, in the shape estimators take."""
 
-from __future__ import annotations
-
 import duckdb
 import polars as pl
 
@@ -15,6 +13,9 @@ PANEL_COLUMNS = [
     "c_r",
     "pu_per_hour",
     "first_ai_month",
+    "site",
+    "agents",
+    "complete_month",
 ]
 
 

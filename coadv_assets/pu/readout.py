@@ -1,63 +1,62 @@
 """Readouts of `τ`: the realized effect of AI tooling on a function's `c_r` and PUs per hour.
 
-For each outcome the readout holds the staggered difference-in-differences estimate
-(Callaway & Sant'Anna, never-treated teams as controls, team-month panel) and, beside it,
-the naive before/after comparison of the treated teams that a spreadsheet would give. The
-naive figure is reported so that the difference is visible, never as the answer. Where the
-estimator refuses (no comparison teams, too short a pre-period) the readout records the
-refusal and its reason instead of a number.
+A readout answers one question per function and month: by how much did AI tooling change
+the cost per PU (and PUs per hour) of the teams that received it, over their months since
+adoption up to that month? Every method whose identification can hold is applied to that
+question, side by side (``coadv_assets.pu.alternatives`` holds synthetic control, matching
+and interrupted time series), and one is the primary answer:
+
+- staggered difference-in-differences (Callaway & Sant'Anna, never-treated teams as
+  controls) when at least two teams are treated;
+- synthetic control when a single team is treated (DiD's cohort of one is then too noisy a
+  comparison and its interval rests on one unit).
+
+The naive before/after comparison of the treated teams is reported beside them, labelled
+naive, never as the answer. Where a method refuses (no comparison teams, too short a
+pre-period, no overlap) the readout records the refusal and its reason instead of a number.
 """
 
-from __future__ import annotations
-
+import datetime as dt
 import math
-from dataclasses import asdict, dataclass
 
-import numpy as np
 import polars as pl
 from scipy import stats
 
 import estimators
-from estimators import did
-
-OUTCOMES = {"c_r": "USD per PU", "pu_per_hour": "PUs per hour"}
+from coadv_assets.pu.estimate import OUTCOMES, Estimate, estimated, refusal
 
 
-@dataclass(frozen=True)
-class Estimate:
-    """One estimate of τ (or a refusal) for one function, outcome and method."""
+def panel_as_of(panel: pl.DataFrame, month: dt.date) -> pl.DataFrame:
+    """The team-month panel as it stood at the end of ``month``: complete months through it.
 
-    function: str
-    outcome: str
-    unit: str
-    method: str
-    status: str  # "estimated" or "refused"
-    estimate: float | None = None
-    std_error: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    estimate_pct: float | None = None
-    ci_low_pct: float | None = None
-    ci_high_pct: float | None = None
-    n_obs: int | None = None
-    reason: str | None = None
-    diagnostics: str | None = None
-
-    def to_row(self) -> dict:
-        return asdict(self)
+    Teams whose first AI month lies after ``month`` count as not (yet) treated, so that the
+    readout of a month never uses a rollout that had not happened. Returns an empty frame
+    when no month of the panel is that early.
+    """
+    frame = panel.filter(pl.col("month") <= month)
+    if "complete_month" in frame.columns:
+        frame = frame.filter(pl.col("complete_month"))
+    return frame.with_columns(
+        first_ai_month=pl.when(pl.col("first_ai_month") <= month).then(pl.col("first_ai_month")),
+        first_treated_idx=pl.when(pl.col("first_ai_month") <= month)
+        .then(pl.col("first_treated_idx"))
+        .otherwise(0),
+    )
 
 
-def _pct(value: float, counterfactual: float) -> float:
-    return 100.0 * value / counterfactual
+def treated_team_count(panel: pl.DataFrame) -> int:
+    """Teams with a first AI month inside the panel."""
+    return panel.filter(pl.col("first_treated_idx") > 0)["team_id"].n_unique()
 
 
-def staggered_did(panel: pl.DataFrame, function: str, outcome: str) -> Estimate:
+def staggered_did(panel: pl.DataFrame, function: str, outcome: str, role: str) -> Estimate:
     """Callaway–Sant'Anna ATT of ``outcome`` over treated team-months, or a refusal.
 
     The percent figures divide by the treated team-months' counterfactual mean (observed mean
     after adoption minus the ATT); their interval treats that mean as fixed.
     """
-    unit = OUTCOMES[outcome]
+    from estimators import did
+
     data = panel.filter(pl.col(outcome).is_not_null())
     try:
         result = did.staggered(
@@ -69,87 +68,106 @@ def staggered_did(panel: pl.DataFrame, function: str, outcome: str) -> Estimate:
             control="never",
         )
     except (estimators.IdentificationError, estimators.InputError) as err:
-        return Estimate(function, outcome, unit, "staggered_did", "refused", reason=str(err))
+        return refusal(function, outcome, "staggered_did", role, str(err))
     treated_post = data.filter(
         (pl.col("first_treated_idx") > 0) & (pl.col("month_idx") >= pl.col("first_treated_idx"))
     )
     counterfactual = float(treated_post[outcome].mean()) - result.estimate
-    return Estimate(
+    pre = result.diagnostics.get("pre_trend_test", {})
+    p_value = pre.get("p_value")
+    verdict = (
+        ("not rejected" if p_value is not None and p_value >= 0.05 else "REJECTED at 5%")
+        if p_value is not None
+        else "not testable (no pre-treatment cells)"
+    )
+    assumptions = (
+        "Parallel trends: joint Wald test that every pre-treatment ATT(g,t) is zero, "
+        f"p = {_fmt(p_value)} ({verdict}). Comparison group: "
+        f"{result.diagnostics.get('never_treated_units')} never-treated team(s). "
+        "No anticipation: assumed (the rollout month counts as treated). Balanced panel: "
+        "checked by the estimator."
+    )
+    dynamic = pl.from_pandas(result.dynamic)
+    return estimated(
         function,
         outcome,
-        unit,
         "staggered_did",
-        "estimated",
+        role,
         estimate=result.estimate,
         std_error=result.std_error,
-        ci_low=result.ci_low,
-        ci_high=result.ci_high,
-        estimate_pct=_pct(result.estimate, counterfactual),
-        ci_low_pct=_pct(result.ci_low, counterfactual),
-        ci_high_pct=_pct(result.ci_high, counterfactual),
+        ci=(result.ci_low, result.ci_high),
+        counterfactual=counterfactual,
         n_obs=result.n_obs,
-        diagnostics=_json(result.diagnostics),
+        assumptions=assumptions,
+        diagnostics=result.diagnostics,
+        tables={"event_study": dynamic},
     )
 
 
 def naive_before_after(panel: pl.DataFrame, function: str, outcome: str) -> Estimate:
-    """Mean of ``outcome`` over treated teams' months after adoption minus before (Welch)."""
-    unit = OUTCOMES[outcome]
+    """Mean of ``outcome`` over treated teams' months after adoption minus before (Welch).
+
+    This is the spreadsheet comparison: it ignores trends, seasonality and the selection of
+    early adopters (who weigh more in the months after adoption), so it is reported as naive.
+    """
     treated = panel.filter((pl.col("first_treated_idx") > 0) & pl.col(outcome).is_not_null())
     post = treated.filter(pl.col("month_idx") >= pl.col("first_treated_idx"))[outcome]
     pre = treated.filter(pl.col("month_idx") < pl.col("first_treated_idx"))[outcome]
     if post.len() < 2 or pre.len() < 2:
-        return Estimate(
+        return refusal(
             function,
             outcome,
-            unit,
             "naive_before_after",
-            "refused",
-            reason="fewer than two treated team-months before or after adoption",
+            "naive",
+            "fewer than two treated team-months before or after adoption",
         )
     diff = float(post.mean() - pre.mean())
-    var_post, var_pre = float(post.var()), float(pre.var())
-    se = math.sqrt(var_post / post.len() + var_pre / pre.len())
-    dof = (var_post / post.len() + var_pre / pre.len()) ** 2 / (
-        (var_post / post.len()) ** 2 / (post.len() - 1)
-        + (var_pre / pre.len()) ** 2 / (pre.len() - 1)
-    )
+    v_post, v_pre = float(post.var()) / post.len(), float(pre.var()) / pre.len()
+    se = math.sqrt(v_post + v_pre)
+    dof = (v_post + v_pre) ** 2 / (v_post**2 / (post.len() - 1) + v_pre**2 / (pre.len() - 1))
     half = float(stats.t.ppf(0.975, dof)) * se
-    base = float(pre.mean())
-    return Estimate(
+    return estimated(
         function,
         outcome,
-        unit,
         "naive_before_after",
-        "estimated",
+        "naive",
         estimate=diff,
         std_error=se,
-        ci_low=diff - half,
-        ci_high=diff + half,
-        estimate_pct=_pct(diff, base),
-        ci_low_pct=_pct(diff - half, base),
-        ci_high_pct=_pct(diff + half, base),
+        ci=(diff - half, diff + half),
+        counterfactual=float(pre.mean()),
         n_obs=int(post.len() + pre.len()),
+        assumptions="None checked: assumes nothing else changed between before and after.",
+        diagnostics={"welch_dof": dof, "pre_months": pre.len(), "post_months": post.len()},
     )
 
 
 def readout(panel: pl.DataFrame, function: str) -> list[Estimate]:
-    """All estimates of τ for ``function``: staggered DiD and the naive comparison, per outcome."""
+    """Every estimate of τ for ``function`` on an as-of panel (see ``panel_as_of``).
+
+    Per outcome, in order: the primary method (staggered DiD, or synthetic control when one
+    team is treated), the other methods as secondary checks, and the naive comparison.
+    """
+    from coadv_assets.pu import alternatives
+
+    single = treated_team_count(panel) == 1
     rows: list[Estimate] = []
     for outcome in OUTCOMES:
-        rows.append(staggered_did(panel, function, outcome))
+        did_est = staggered_did(panel, function, outcome, "secondary" if single else "primary")
+        sc_est = alternatives.synthetic_control(
+            panel, function, outcome, "primary" if single else "secondary"
+        )
+        ordered = [sc_est, did_est] if single else [did_est, sc_est]
+        rows += ordered
+        rows.append(alternatives.matching(panel, function, outcome))
+        rows.append(alternatives.interrupted_time_series(panel, function, outcome))
         rows.append(naive_before_after(panel, function, outcome))
     return rows
 
 
-def _json(value: object) -> str:
-    import json
+def primary(rows: list[Estimate], outcome: str) -> Estimate:
+    """The primary estimate (or refusal) of ``outcome`` among a readout's rows."""
+    return next(r for r in rows if r.outcome == outcome and r.role == "primary")
 
-    def default(obj: object) -> object:
-        if isinstance(obj, np.generic):
-            return obj.item()
-        if isinstance(obj, pl.DataFrame):
-            return obj.to_dicts()
-        return str(obj)
 
-    return json.dumps(value, default=default, sort_keys=True)
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"

@@ -8,10 +8,10 @@ with work as (
     select
         team_id,
         cast({{ dbt.date_trunc('month', 'work_date') }} as date) as month,
-        sum(completed) as units_completed,
-        sum(reworked) as units_reworked,
+        sum(units_completed) as units_completed,
+        sum(units_reworked) as units_reworked,
         max(_loaded_at) as _loaded_at
-    from {{ ref('stg_peo__work_items') }}
+    from {{ ref('int_pu_units_team_day') }}
     group by team_id, cast({{ dbt.date_trunc('month', 'work_date') }} as date)
 ),
 

@@ -1,4 +1,5 @@
--- Productivity of each team per week (Monday): quality-gated productivity units (PUs),
+-- Productivity of each team per week (Monday): quality-gated productivity units (PUs)
+-- as the PU registry defines them (int_pu_units_team_day),
 -- hours and loaded labour cost from timesheets, the realized cost per PU (c_r) and the
 -- AI flag. Daily work items are mapped to the Monday of their week. A week is AI-
 -- enabled when the team's first rollout date is on or before its Monday.
@@ -6,10 +7,10 @@ with work as (
     select
         team_id,
         cast({{ dbt.date_trunc('week', 'work_date') }} as date) as week_start,
-        sum(completed) as units_completed,
-        sum(reworked) as units_reworked,
+        sum(units_completed) as units_completed,
+        sum(units_reworked) as units_reworked,
         max(_loaded_at) as _loaded_at
-    from {{ ref('stg_peo__work_items') }}
+    from {{ ref('int_pu_units_team_day') }}
     group by team_id, cast({{ dbt.date_trunc('week', 'work_date') }} as date)
 ),
 
