@@ -50,12 +50,15 @@ class ColumnContract:
 
 @dataclass(frozen=True)
 class TableContract:
-    """One source table: its columns in declared order and its key columns."""
+    """One source table: its columns in declared order, its key columns, its tenant key and
+    its period column (the date or instant that places a row in its month, for the late-row
+    rule of `coadv_assets.ingestion.arrival`)."""
 
     name: str
     columns: tuple[ColumnContract, ...]
     key: tuple[str, ...]
     tenant_key: str | None = None
+    period: str | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -106,6 +109,7 @@ def parse_contracts(path: Path) -> dict[str, TableContract]:
                 columns=columns,
                 key=tuple(meta.get("key") or ()),
                 tenant_key=meta.get("tenant_key"),
+                period=meta.get("period"),
             )
     return contracts
 

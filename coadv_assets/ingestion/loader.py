@@ -1,10 +1,11 @@
 """Load landed Parquet files into the warehouse's ``raw`` schema, one transaction a file.
 
-``landing/<table>/*.parquet`` files are taken in name order. A file whose sha256 the ledger
-``raw._loads`` already records as loaded is skipped, so re-running loads nothing twice. A
-file that breaks its contract is moved to ``rejected/<table>/`` with a ``.reason.json``
-beside it and recorded in the ledger as rejected; it never stops the other files, and since
-nothing is written to ``raw.<table>`` before all checks pass, nothing already loaded changes.
+``landing/<table>/*.parquet`` files are taken in name order, the tenant registry's folder
+(clients) first. A file whose sha256 the ledger ``raw._loads`` already records as loaded is
+skipped, so re-running loads nothing twice. A file that breaks its contract is moved to
+``rejected/<table>/`` with a ``.reason.json`` beside it and recorded in the ledger as
+rejected; it never stops the other files, and since nothing is written to ``raw.<table>``
+before all checks pass, nothing already loaded changes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ from pathlib import Path
 import duckdb
 
 from coadv_assets import warehouse
+from coadv_assets.ingestion.arrival import (
+    check_future,
+    check_late,
+    check_tenants,
+    tenant_registry,
+)
 from coadv_assets.ingestion.contracts import TableContract, load_contracts
 from coadv_assets.ingestion.validation import (
     INCOMING,
@@ -144,10 +151,12 @@ def ensure_raw_tables(
             )
 
 
-def _landed_files(landing: Path) -> Iterator[tuple[str, Path]]:
+def _landed_files(landing: Path, first: str | None = None) -> Iterator[tuple[str, Path]]:
+    """Landed files by folder then name; the folder ``first`` (the tenant registry) leads."""
     if not landing.exists():
         return
-    for folder in sorted(p for p in landing.iterdir() if p.is_dir()):
+    folders = sorted(p for p in landing.iterdir() if p.is_dir())
+    for folder in sorted(folders, key=lambda p: p.name != first):
         for path in sorted(folder.glob("*.parquet")):
             yield folder.name, path
 
@@ -218,6 +227,8 @@ def _ingest_file(
     contract: TableContract,
     path: Path,
     sha: str,
+    registry: TableContract | None,
+    now: datetime,
 ) -> tuple[int, list[Violation]]:
     """Validate and, when valid, load one file; returns (rows, violations)."""
     try:
@@ -240,6 +251,9 @@ def _ingest_file(
         return n_rows, violations
     raw_table = f'{RAW_SCHEMA}."{contract.name}"'
     violations = check_rows(con, contract, file_types, raw_table)
+    violations += check_tenants(con, contract, registry)
+    violations += check_future(con, contract, file_types, now)
+    violations += check_late(con, contract, raw_table)
     if violations:
         return n_rows, violations
     con.execute("begin transaction")
@@ -263,16 +277,22 @@ def ingest_into(
     landing: Path,
     rejected: Path | None = None,
     contracts: dict[str, TableContract] | None = None,
+    now: datetime | None = None,
 ) -> IngestReport:
-    """`ingest_landing` over an open connection (whose caller holds the warehouse lock)."""
+    """`ingest_landing` over an open connection (whose caller holds the warehouse lock).
+
+    ``now`` is the clock of the ``future`` rule (default: the current UTC time).
+    """
     contracts = contracts if contracts is not None else load_contracts()
+    now = now if now is not None else datetime.now(UTC)
+    registry = tenant_registry(contracts)
     rejected_root = rejected if rejected is not None else landing.parent / "rejected"
     con.execute("set TimeZone = 'UTC'")
     ensure_raw_tables(con, contracts)
     loaded: list[LoadedFile] = []
     skipped: list[SkippedFile] = []
     refused: list[RejectedFile] = []
-    for table, path in _landed_files(landing):
+    for table, path in _landed_files(landing, registry.name if registry else None):
         sha = _sha256(path)
         contract = contracts.get(table)
         if contract is None:
@@ -289,7 +309,7 @@ def ingest_into(
         if _already_loaded(con, table, sha):
             skipped.append(SkippedFile(table, path.name, sha))
             continue
-        n_rows, violations = _ingest_file(con, contract, path, sha)
+        n_rows, violations = _ingest_file(con, contract, path, sha, registry, now)
         if violations:
             refused.append(_reject(con, table, path, sha, n_rows, violations, rejected_root))
         else:
@@ -303,6 +323,7 @@ def ingest_landing(
     con: duckdb.DuckDBPyConnection | None = None,
     db_path: Path | None = None,
     rejected: Path | None = None,
+    now: datetime | None = None,
 ) -> IngestReport:
     """Load every new, valid file under ``landing/<table>/`` into ``raw.<table>``.
 
@@ -311,10 +332,11 @@ def ingest_landing(
     sibling of ``landing``). Raises nothing for a broken file; raises TimeoutError when the
     warehouse lock is not free. With ``con``, the caller holds the lock; otherwise the
     warehouse at ``db_path`` (default ``$COADV_HOME/warehouse.duckdb``) is opened through
-    `coadv_assets.warehouse.connect`.
+    `coadv_assets.warehouse.connect`. ``now`` is the clock of the ``future`` rule (default:
+    the current UTC time).
     """
     landing = Path(landing)
     if con is not None:
-        return ingest_into(con, landing, rejected)
+        return ingest_into(con, landing, rejected, now=now)
     with warehouse.connect(db_path) as opened:
-        return ingest_into(opened, landing, rejected)
+        return ingest_into(opened, landing, rejected, now=now)

@@ -6,9 +6,10 @@ the column, the rule and the number of rows that break it.
 
 Types: the file's column must have the declared DuckDB type or one that converts to it
 without loss: any integer type for ``integer``/``bigint`` (values must fit), float or
-integer types for ``double``, and a naive ``TIMESTAMP`` for ``timestamp with time zone``
-(read as UTC, the exporters' clock). Anything else (a date sent as text, an amount sent as
-text, a count sent as a float) is refused.
+integer types for ``double``. Anything else (a date sent as text, an amount sent as text, a
+count sent as a float) is refused. A naive ``TIMESTAMP`` where the contract declares
+``timestamp with time zone`` is refused under its own rule, ``timezone``: a local wall-clock
+time is ambiguous in the hour a DST change repeats, so no zone is guessed for it.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ COMPATIBLE_TYPES: dict[str, frozenset[str]] = {
     "INTEGER": INTEGER_TYPES,
     "BIGINT": INTEGER_TYPES,
     "DOUBLE": FLOAT_TYPES | INTEGER_TYPES,
-    "TIMESTAMP WITH TIME ZONE": frozenset({"TIMESTAMP WITH TIME ZONE"}) | NAIVE_TIMESTAMP_TYPES,
+    "TIMESTAMP WITH TIME ZONE": frozenset({"TIMESTAMP WITH TIME ZONE"}),
 }
 
 INCOMING = "_coadv_incoming"
@@ -122,6 +123,19 @@ def check_schema(
             )
             continue
         found = file_types[column.name]
+        if column.duckdb_type == "TIMESTAMP WITH TIME ZONE" and found in NAIVE_TIMESTAMP_TYPES:
+            violations.append(
+                Violation(
+                    contract.name,
+                    column.name,
+                    "timezone",
+                    n_rows,
+                    f"{every} typed {found} without a time zone, the contract declares "
+                    f"{column.data_type}; export instants in UTC or with their offset (a "
+                    "local time is ambiguous across a DST change, so none is assumed)",
+                )
+            )
+            continue
         if found not in COMPATIBLE_TYPES[column.duckdb_type]:
             violations.append(
                 Violation(

@@ -8,6 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from coadv_assets.ingestion import ensure_raw_tables
+from coadv_assets.warehouse import connect
+
 Writer = Callable[..., Path]
 
 
@@ -35,3 +38,20 @@ def write(home: Path) -> Writer:
         return path
 
     return _write
+
+
+@pytest.fixture
+def tenants(home: Path) -> Path:
+    """``home`` whose tenant registry ``raw.clients`` already holds client C001.
+
+    Inserted directly, as if an earlier clients file had loaded it, so that the ledger and
+    the reports of the tests stay about the table under test.
+    """
+    with connect(home / "warehouse.duckdb") as con:
+        ensure_raw_tables(con)
+        con.execute(
+            "insert into raw.clients (client_id, client_name, industry, state, pay_frequency, "
+            "sales_channel, signup_date, _loaded_at) values ('C001', 'Acme Tools', 'retail', "
+            "'TX', 'biweekly', 'direct', date '2020-01-06', timestamptz '2020-01-07 05:00:00+00')"
+        )
+    return home

@@ -119,8 +119,9 @@ def _payroll(n: int, **overrides: object) -> pl.DataFrame:
 
 
 @pytest.fixture
-def loaded_home(home: Path, write: Writer) -> Path:
-    """A warehouse holding one valid payroll file of 5 runs."""
+def loaded_home(tenants: Path, write: Writer) -> Path:
+    """A warehouse holding client C001 and one valid payroll file of 5 runs of it."""
+    home = tenants
     write("payroll_runs", "load_001", payroll_rows(5), PAYROLL_SCHEMA)
     report = _ingest(home)
     assert report.ok and report.rows_loaded == 5
@@ -165,7 +166,8 @@ def test_tables_exist_before_the_first_file(home: Path) -> None:
     assert types["revision"] == "INTEGER"
 
 
-def test_valid_file_loads(home: Path, write: Writer) -> None:
+def test_valid_file_loads(tenants: Path, write: Writer) -> None:
+    home = tenants
     write("payroll_runs", "load_001", payroll_rows(5), PAYROLL_SCHEMA)
     report = _ingest(home)
     assert [(f.table, f.file, f.rows) for f in report.loaded] == [
@@ -182,15 +184,24 @@ def test_valid_file_loads(home: Path, write: Writer) -> None:
     assert instant == (True,)
 
 
-def test_naive_timestamps_are_read_as_utc(home: Path, write: Writer) -> None:
-    frame = pl.DataFrame(payroll_rows(1), schema=PAYROLL_SCHEMA).with_columns(
+def test_naive_timestamps_are_refused(tenants: Path, write: Writer) -> None:
+    frame = pl.DataFrame(payroll_rows(2), schema=PAYROLL_SCHEMA).with_columns(
         pl.col("_loaded_at").dt.replace_time_zone(None)
     )
     write("payroll_runs", "naive", frame)
-    assert _ingest(home).rows_loaded == 1
-    with connect(home / "warehouse.duckdb", read_only=True) as con:
-        row = con.execute("select epoch(_loaded_at) from raw.payroll_runs").fetchone()
-    assert row == (pytest.approx(1740808800.0),)  # 2025-03-01 06:00 UTC
+    report = _ingest(tenants)
+    _assert_rejected(
+        tenants,
+        report,
+        "payroll_runs",
+        "naive.parquet",
+        [
+            "payroll_runs._loaded_at: all 2 rows typed TIMESTAMP without a time zone, the "
+            "contract declares timestamp with time zone",
+            "(rule: timezone)",
+        ],
+    )
+    assert _table_state(tenants, "payroll_runs") == (0, None)
 
 
 def test_reingest_is_a_noop(loaded_home: Path) -> None:
@@ -255,7 +266,8 @@ def test_retyped_column(loaded_home: Path, write: Writer) -> None:
     assert _table_state(loaded_home, "payroll_runs") == before
 
 
-def test_wider_integer_type_is_accepted(home: Path, write: Writer) -> None:
+def test_wider_integer_type_is_accepted(tenants: Path, write: Writer) -> None:
+    home = tenants
     frame = pl.DataFrame(payroll_rows(2), schema=PAYROLL_SCHEMA).with_columns(
         pl.col("revision", "employee_count", "exception_count").cast(pl.Int64)
     )
@@ -357,7 +369,8 @@ def test_negative_amount(loaded_home: Path, write: Writer) -> None:
     assert _table_state(loaded_home, "payroll_runs") == before
 
 
-def test_nan_next_to_null(home: Path, write: Writer) -> None:
+def test_nan_next_to_null(tenants: Path, write: Writer) -> None:
+    home = tenants
     rows = contact_rows(3)
     rows[0]["handle_seconds"] = None  # nullable column: a null is fine
     write("contacts", "ok", rows, CONTACT_SCHEMA)
@@ -410,7 +423,8 @@ def test_unknown_table(loaded_home: Path, write: Writer) -> None:
     assert _table_state(loaded_home, "payroll_runs") == before
 
 
-def test_a_bad_file_does_not_stop_the_good_ones(home: Path, write: Writer) -> None:
+def test_a_bad_file_does_not_stop_the_good_ones(tenants: Path, write: Writer) -> None:
+    home = tenants
     rows = payroll_rows(2)
     rows[0]["gross_pay"] = -5.0
     write("payroll_runs", "a_bad", rows, PAYROLL_SCHEMA)

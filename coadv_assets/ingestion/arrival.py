@@ -1,0 +1,155 @@
+"""Rules about who sends a row and when it arrives, checked against what is already loaded.
+
+- ``known_tenant``: every tenant key of a tenant-scoped table names a client that the
+  tenant registry (``raw.clients``) already holds. The loader takes the registry's files
+  first, so a client and its rows may arrive in the same batch.
+- ``future``: no instant lies more than `FUTURE_TOLERANCE` after the ingestion's clock; a
+  later one means a wrong clock or a wrong zone at the exporter.
+- ``late``: a table that declares ``meta.period`` (the date or instant that places a row in
+  its month) accepts rows for a month already loaded for the same tenant (or, for a table
+  without tenant key, for any) only until `LATE_WINDOW` after that month's end, measured
+  at the row's ``_loaded_at``. Later rows would silently change figures already published;
+  they are refused. A month not loaded before (a first load, a backfill) is never late.
+"""
+
+import datetime as dt
+
+import duckdb
+
+from coadv_assets.ingestion.contracts import TableContract
+from coadv_assets.ingestion.validation import INCOMING, Violation
+
+FUTURE_TOLERANCE = dt.timedelta(hours=24)
+LATE_WINDOW = dt.timedelta(days=45)
+ARRIVAL_COLUMN = "_loaded_at"
+INSTANT_TYPE = "TIMESTAMP WITH TIME ZONE"
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def tenant_registry(contracts: dict[str, TableContract]) -> TableContract | None:
+    """The table whose key is its own tenant key (the clients table); None when absent."""
+    for contract in contracts.values():
+        if contract.tenant_key and contract.key == (contract.tenant_key,):
+            return contract
+    return None
+
+
+def check_tenants(
+    con: duckdb.DuckDBPyConnection, contract: TableContract, registry: TableContract | None
+) -> list[Violation]:
+    """``known_tenant``: rows of ``contract`` whose tenant is not in the loaded registry.
+
+    Returns no violation for the registry itself, for a table without tenant key, or when
+    the contracts declare no registry.
+    """
+    if registry is None or not contract.tenant_key or contract.name == registry.name:
+        return []
+    tenant = _quote(contract.tenant_key)
+    registry_key = _quote(registry.key[0])
+    row = con.execute(
+        f"select count(*), count(distinct i.{tenant}), min(i.{tenant}) from {INCOMING} as i "
+        f"where i.{tenant} is not null and not exists (select 1 from raw.{_quote(registry.name)}"
+        f" as r where r.{registry_key} = i.{tenant})"
+    ).fetchone()
+    bad, tenants, example = (int(row[0]), int(row[1]), row[2]) if row else (0, 0, None)
+    if not bad:
+        return []
+    return [
+        Violation(
+            contract.name,
+            contract.tenant_key,
+            "known_tenant",
+            bad,
+            f"{_rows(bad)} belong to {tenants} tenant(s) not in raw.{registry.name} "
+            f"(e.g. {example!r}); land the {registry.name} file that declares them first or "
+            "in the same batch",
+        )
+    ]
+
+
+def check_future(
+    con: duckdb.DuckDBPyConnection,
+    contract: TableContract,
+    file_types: dict[str, str],
+    now: dt.datetime,
+) -> list[Violation]:
+    """``future``: instants later than ``now`` + `FUTURE_TOLERANCE`, per instant column."""
+    limit = now.astimezone(dt.UTC) + FUTURE_TOLERANCE
+    violations: list[Violation] = []
+    for column in contract.columns:
+        if column.duckdb_type != INSTANT_TYPE or file_types.get(column.name) != INSTANT_TYPE:
+            continue
+        row = con.execute(
+            f"select count(*) from {INCOMING} where {_quote(column.name)} > ?", [limit]
+        ).fetchone()
+        bad = int(row[0]) if row else 0
+        if bad:
+            violations.append(
+                Violation(
+                    contract.name,
+                    column.name,
+                    "future",
+                    bad,
+                    f"{_rows(bad)} later than {limit:%Y-%m-%d %H:%M} UTC (the ingestion's clock "
+                    f"plus {FUTURE_TOLERANCE.total_seconds() / 3600:g} h); check the "
+                    "exporter's clock and time zone",
+                )
+            )
+    return violations
+
+
+def check_late(
+    con: duckdb.DuckDBPyConnection, contract: TableContract, raw_table: str
+) -> list[Violation]:
+    """``late``: rows for a month already loaded that arrive after `LATE_WINDOW`.
+
+    Returns no violation for a table that declares no ``period``.
+    """
+    if not contract.period:
+        return []
+    period = _quote(contract.period)
+    arrival = _quote(ARRIVAL_COLUMN)
+    month = f"date_trunc('month', cast({period} as date))"
+    tenant = _quote(contract.tenant_key) if contract.tenant_key else "1"
+    days = LATE_WINDOW.days
+    row = con.execute(
+        f"""
+        with loaded as (
+            select distinct {tenant} as tenant, {month} as period_month from {raw_table}
+        ),
+        incoming as (
+            select {tenant} as tenant, {month} as period_month, {arrival} as arrived
+            from {INCOMING}
+        )
+        select count(*), min(incoming.period_month)
+        from incoming
+        inner join loaded
+            on incoming.tenant = loaded.tenant and incoming.period_month = loaded.period_month
+        where incoming.arrived
+            > cast(incoming.period_month + interval 1 month as timestamptz)
+            + interval {days} day
+        """
+    ).fetchone()
+    bad = int(row[0]) if row else 0
+    if not bad:
+        return []
+    first = row[1] if row else None
+    scope = "for their tenant" if contract.tenant_key else "for the table"
+    return [
+        Violation(
+            contract.name,
+            contract.period,
+            "late",
+            bad,
+            f"{_rows(bad)} arrive ({ARRIVAL_COLUMN}) more than {days} days after the end of "
+            f"their month (earliest {first:%Y-%m}), a month already loaded {scope}; load them "
+            "as a restatement by hand or drop them from the export",
+        )
+    ]
