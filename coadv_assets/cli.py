@@ -19,11 +19,11 @@ from coadv_assets.warehouse import connect
 
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(
-        con.execute(
+        con.sql(
             "select count(*) from information_schema.tables where table_schema = ? "
             "and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
+            params=[schema, table],
+        ).fetchall()[0][0]
     )
 
 
@@ -77,13 +77,16 @@ def _model_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _baseline_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     if not _table_exists(con, "pu", "baselines"):
         return ["c_r baselines: none yet", ""]
-    lines = ["c_r baselines (USD per PU, last month, 95% interval for the expected baseline):"]
-    rows = con.execute(
+    lines = ["c_r baselines (USD per PU, latest month, 95% interval for the expected baseline):"]
+    rows = con.sql(
         """
         with latest as (
-            select function, version, pre_start, pre_end,
-                   row_number() over (partition by function order by published_at desc) as rn
+            select function, version, pre_start, pre_end, as_of_month,
+                   row_number() over (
+                       partition by function order by as_of_month desc, published_at desc
+                   ) as rn
             from pu.baselines
+            where coalesce(status, 'published') = 'published'
         )
         select l.function, l.version, l.pre_start, l.pre_end, m.month, m.observed_c_r,
                m.baseline_c_r, m.ci_low, m.ci_high
@@ -105,19 +108,36 @@ def _baseline_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _readout_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     if not _table_exists(con, "pu", "tau_readouts"):
         return ["readouts of tau: none yet", ""]
-    lines = ["readouts of tau (effect of AI tooling on treated teams, 95% interval):"]
-    rows = con.execute(
-        "select function, outcome, unit, method, status, estimate, ci_low, ci_high, "
-        "estimate_pct, reason from pu.tau_readouts order by function, outcome, method desc"
+    lines = [
+        "readouts of tau (effect of AI tooling on treated teams, latest month, 95% interval; "
+        "primary method and the naive comparison, the other checks in each document):"
+    ]
+    rows = con.sql(
+        """
+        with latest as (
+            select function, max(month) as month from pu.tau_readouts group by function
+        )
+        select r.function, r.month, r.outcome, r.unit, r.method, r.role, r.status,
+               r.estimate, r.ci_low, r.ci_high, r.estimate_pct, r.reason, r.document
+        from pu.tau_readouts r join latest l using (function, month)
+        where coalesce(r.role, 'primary') in ('primary', 'naive')
+        qualify r.computed_at = max(r.computed_at) over (partition by r.function)
+        order by r.function, r.outcome, r.role desc
+        """
     ).fetchall()
-    for fn, outcome, unit, method, status, est, lo, hi, pct, reason in rows:
+    documents: dict[str, str] = {}
+    for fn, month, outcome, unit, method, role, status, est, lo, hi, pct, reason, doc in rows:
+        head = f"  {fn:<24} {month} {outcome:<12} {method:<19}"
         if status == "estimated":
             lines.append(
-                f"  {fn:<24} {outcome:<12} {method:<19} {_fmt(est)} {unit} "
-                f"[{_fmt(lo)}, {_fmt(hi)}] ({_fmt(pct, 1)}%)"
+                f"{head} {_fmt(est)} {unit} [{_fmt(lo)}, {_fmt(hi)}] ({_fmt(pct, 1)}%)"
+                + ("  naive" if role == "naive" else "")
             )
         else:
-            lines.append(f"  {fn:<24} {outcome:<12} {method:<19} refused: {reason}")
+            lines.append(f"{head} refused: {reason}")
+        if doc:
+            documents[fn] = doc
+    lines += [f"  document: {doc}" for doc in documents.values()]
     return [*lines, ""]
 
 

@@ -36,16 +36,31 @@ def _readouts(graph_run) -> pl.DataFrame:
 @pytest.mark.parametrize(
     "outcome,truth_key", [("c_r", "c_r_usd_per_pu"), ("pu_per_hour", "pu_per_hour_units")]
 )
-def test_did_interval_covers_planted_effect_and_naive_does_not(graph_run, outcome, truth_key):
+def test_did_interval_covers_planted_effect_and_naive_is_reported(graph_run, outcome, truth_key):
     truth = graph_run.truths()["functions"]["payroll_operations"]["att"][truth_key]
     rows = _readouts(graph_run).filter(
         (pl.col("function") == "payroll_operations") & (pl.col("outcome") == outcome)
     )
+    assert rows["month"].n_unique() == 1  # main_job reads out the latest complete month
     did = rows.filter(pl.col("method") == "staggered_did").row(0, named=True)
     naive = rows.filter(pl.col("method") == "naive_before_after").row(0, named=True)
-    assert did["status"] == "estimated", did["reason"]
+    assert did["status"] == "estimated" and did["role"] == "primary", did["reason"]
     assert did["ci_low"] <= truth <= did["ci_high"], (truth, did)
-    assert not naive["ci_low"] <= truth <= naive["ci_high"], (truth, naive)
+    assert naive["status"] == "estimated" and naive["role"] == "naive"
+    if outcome == "pu_per_hour":
+        # Early adopters (the strongest teams) dominate the months after adoption. On c_r
+        # that bias and wage inflation offset each other in this simulation, and the naive
+        # interval covers the truth: tests/pu/test_readouts_against_truths.py documents it.
+        assert not naive["ci_low"] <= truth <= naive["ci_high"], (truth, naive)
+
+
+def test_readout_documents_are_written_and_linked(graph_run):
+    docs = _readouts(graph_run).select("function", "document").unique()
+    assert docs.height == 4
+    for function, document in docs.iter_rows():
+        text = open(document).read()
+        assert function.replace("_", " ") in text and "## Answer" in text
+        assert "![c_r against its baseline](c_r_baseline.png)" in text
 
 
 def test_renewal_model_auc_is_close_to_the_oracle_on_the_same_rows(graph_run):
