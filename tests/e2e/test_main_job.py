@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -58,7 +59,7 @@ def test_readout_documents_are_written_and_linked(graph_run):
     docs = _readouts(graph_run).select("function", "document").unique()
     assert docs.height == 4
     for function, document in docs.iter_rows():
-        text = open(document).read()
+        text = Path(document).read_text()
         assert function.replace("_", " ") in text and "## Answer" in text
         assert "![c_r against its baseline](c_r_baseline.png)" in text
 
