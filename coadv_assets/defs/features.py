@@ -56,7 +56,7 @@ def feature_registry(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         write_registry(con, frame)
     index = write_catalog(frame, catalog_dir())
     groups = frame.unique("feature_group", maintain_order=True)
-    stale = groups.filter(~frame.unique("feature_group", maintain_order=True)["fresh"])
+    stale = groups.filter(~groups["fresh"])
     for row in stale.iter_rows(named=True):
         context.log.warning(
             f"{row['feature_group']}: latest available_at {row['max_available_at']} is "

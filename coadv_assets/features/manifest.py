@@ -22,7 +22,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-BUILDER_VERSION = "pit-1"
+BUILDER_VERSION = "pit-2"
+FINGERPRINT_METHOD = "duckdb-hash-128"
 TRAINING_SET_FILE = "training_set.parquet"
 MANIFEST_FILE = "manifest.json"
 PARQUET_SETTINGS: dict[str, Any] = {
@@ -133,20 +134,24 @@ def fingerprint_sql(
 ) -> str:
     """Return an order-independent content hash of ``columns`` over the rows of a relation.
 
-    Each row is cast to text (a struct of the columns; UTC session assumed), hashed with MD5,
-    and the first and last 64 bits of each digest are summed as 128-bit integers together
-    with the row count. Row order does not matter, duplicated rows do. Returns a hex sha256.
+    Each row is hashed twice with DuckDB's ``hash()`` (64 bits each, the second salted),
+    and both hashes are summed as 128-bit integers together with the row count. Row order
+    does not matter, duplicated rows do. Returns a hex sha256.
+
+    Known shortcoming: ``hash()`` is stable within one DuckDB version, not across versions,
+    so a manifest written under another DuckDB reports its inputs as changed. An MD5 of
+    each row's text (portable) cost 16 s against 0.2 s for 5 million rows here; switch to
+    it (``FINGERPRINT_METHOD``) if manifests must outlive a DuckDB upgrade.
     """
-    row = "struct_pack(" + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in columns) + ")"
+    cols = ", ".join(quote_ident(c) for c in columns)
     sql = f"""
-        WITH h AS (SELECT md5(CAST({row} AS VARCHAR)) AS d FROM ({relation_sql}) AS r)
         SELECT count(*),
-               coalesce(sum(('0x' || substr(d, 1, 16))::UBIGINT), 0)::VARCHAR,
-               coalesce(sum(('0x' || substr(d, 17, 16))::UBIGINT), 0)::VARCHAR
-        FROM h
+               coalesce(sum(hash({cols})::HUGEINT), 0)::VARCHAR,
+               coalesce(sum(hash({cols}, 'coadv-fp')::HUGEINT), 0)::VARCHAR
+        FROM ({relation_sql}) AS r
     """
     n, hi, lo = con.sql(sql).fetchall()[0]
-    return hashlib.sha256(f"{n}:{hi}:{lo}".encode()).hexdigest()
+    return hashlib.sha256(f"{FINGERPRINT_METHOD}:{n}:{hi}:{lo}".encode()).hexdigest()
 
 
 def parquet_bytes(frame: pl.DataFrame) -> bytes:
