@@ -1,8 +1,8 @@
 """Command line of coadv: ``python -m coadv_assets.cli summary`` and friends.
 
-``summary`` prints what the last run of the main job produced and where: the renewal model's
-metrics, the `c_r` baselines, the readouts of `τ`, the real-data reproductions, and how to
-open the UI.
+``summary`` prints what the last run of the main job produced and where: each model's latest
+version and metrics, the `c_r` baselines, the readouts of `τ`, the real-data reproductions,
+and how to open the UI.
 """
 
 from __future__ import annotations
@@ -52,26 +52,34 @@ def summary_lines() -> list[str]:
 
 
 def _model_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Per model, its latest trained version: status, test-window figures, card."""
     if not _table_exists(con, "ml", "model_registry"):
-        return ["renewal propensity model: not trained yet", ""]
-    row = con.execute(
-        "select model, version, metrics, promoted, artifact_dir from ml.model_registry "
-        "order by trained_at desc limit 1"
-    ).fetchone()
-    if row is None:
-        return ["renewal propensity model: not trained yet", ""]
-    model, version, metrics, promoted, artifact_dir = row
-    m = json.loads(metrics)
-    return [
-        f"{model} (version {version}, {'promoted' if promoted else 'NOT promoted'}):",
-        f"  test window {m.get('test_window')}, {m.get('n_test')} renewals scored 90 days ahead",
-        f"  AUC {_fmt(m.get('auc'))} (95% CI {_fmt(m.get('auc_ci_low'))}–"
-        f"{_fmt(m.get('auc_ci_high'))}), Brier {_fmt(m.get('brier'))}, "
-        f"ECE {_fmt(m.get('ece'))}, calibration slope {_fmt(m.get('calibration_slope'), 2)}, "
-        f"intercept {_fmt(m.get('calibration_intercept'), 2)}",
-        f"  artifacts: {artifact_dir}",
-        "",
-    ]
+        return ["models: none trained yet (renewal_propensity first)", ""]
+    rows = con.sql(
+        "select model, version, metrics, promoted, artifact_dir, card_path "
+        "from ml.model_registry qualify row_number() over "
+        "(partition by model order by trained_at desc) = 1 order by model"
+    ).fetchall()
+    if not rows:
+        return ["models: none trained yet (renewal_propensity first)", ""]
+    lines = ["models (latest trained version; figures on its test window):"]
+    for model, version, metrics, promoted, artifact_dir, card in rows:
+        m = json.loads(metrics)
+        lines.append(f"{model} (version {version}, {'promoted' if promoted else 'NOT promoted'}):")
+        if "auc" in m:
+            lines += [
+                f"  test window {m.get('test_window')}, {m.get('n_test')} rows scored",
+                f"  AUC {_fmt(m.get('auc'))} (95% CI {_fmt(m.get('auc_ci_low'))}–"
+                f"{_fmt(m.get('auc_ci_high'))}), Brier {_fmt(m.get('brier'))}, "
+                f"ECE {_fmt(m.get('ece'))}, calibration slope "
+                f"{_fmt(m.get('calibration_slope'), 2)}, intercept "
+                f"{_fmt(m.get('calibration_intercept'), 2)}",
+            ]
+        else:
+            shown = [(k, v) for k, v in m.items() if isinstance(v, int | float)][:6]
+            lines.append("  " + ", ".join(f"{k} {_fmt(float(v))}" for k, v in shown))
+        lines.append(f"  card: {card or 'n/a'}; artifacts: {artifact_dir}")
+    return [*lines, ""]
 
 
 def _baseline_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
