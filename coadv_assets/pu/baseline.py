@@ -66,6 +66,15 @@ def _design(frame: pl.DataFrame, teams: list[str]) -> np.ndarray:
     return np.column_stack(cols)
 
 
+def default_pre_end(panel: pl.DataFrame) -> dt.date:
+    """The last pre-period month: before the first rollout, or the panel's last month."""
+    rollout = panel["first_ai_month"].drop_nulls()
+    if rollout.is_empty():
+        return panel["month"].max()
+    first = rollout.min()
+    return (dt.date(first.year, first.month, 1) - dt.timedelta(days=1)).replace(day=1)
+
+
 def fit_baseline(panel: pl.DataFrame, function: str, pre_end: dt.date | None = None) -> Baseline:
     """Fit the baseline on a team-month panel (see ``coadv_assets.pu.panel``).
 
@@ -73,13 +82,8 @@ def fit_baseline(panel: pl.DataFrame, function: str, pre_end: dt.date | None = N
     first rollout. Returns a Baseline whose ``months`` frame has one row per month of the
     panel: month, labor_cost, pu, observed_c_r, baseline_c_r, ci_low, ci_high, in_pre_period.
     """
-    rollout = panel["first_ai_month"].drop_nulls()
     if pre_end is None:
-        if rollout.is_empty():
-            pre_end = panel["month"].max()
-        else:
-            first = rollout.min()
-            pre_end = (dt.date(first.year, first.month, 1) - dt.timedelta(days=1)).replace(day=1)
+        pre_end = default_pre_end(panel)
     usable = panel.filter(pl.col("pu") > 0, pl.col("labor_cost") > 0)
     pre = usable.filter(pl.col("month") <= pre_end).sort(["team_id", "month"])
     n_months = pre["month"].n_unique()

@@ -35,6 +35,12 @@ def publish_baselines(
                 store.record_baseline_refusal(con, function, month, reason, "no_data")
                 summary[key] = {"status": "no_data"}
                 continue
+            known = store.baseline_version(
+                function, month, panel, baseline_mod.default_pre_end(panel)
+            )
+            if store.baseline_exists(con, known):
+                summary[key] = {"status": "unchanged", "version": known}
+                continue
             try:
                 fitted = baseline_mod.fit_baseline(panel, function)
             except baseline_mod.BaselineError as err:

@@ -88,6 +88,25 @@ def _sql_digest(sql: dict[str, str | None]) -> str:
     return hashlib.sha256(json.dumps(sql, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def baseline_version(function: str, as_of: dt.date, panel: pl.DataFrame, pre_end: dt.date) -> str:
+    """The version a baseline of these inputs gets, computable before fitting it."""
+    return _version(
+        function,
+        as_of,
+        lineage.frame_fingerprint(panel),
+        _code_version(BASELINE_CODE),
+        pre_end,
+        _sql_digest(_compiled_sql()),
+    )
+
+
+def baseline_exists(con: duckdb.DuckDBPyConnection, version: str) -> bool:
+    """True when a baseline of this version is already published."""
+    return bool(
+        con.sql("select 1 from pu.baselines where version = ?", params=[version]).fetchall()
+    )
+
+
 def publish_baseline(
     con: duckdb.DuckDBPyConnection,
     fitted: baseline_mod.Baseline,
@@ -103,7 +122,7 @@ def publish_baseline(
     fingerprint = lineage.frame_fingerprint(panel)
     code = _code_version(BASELINE_CODE)
     sql = _compiled_sql()
-    version = _version(fitted.function, as_of, fingerprint, code, fitted.pre_end, _sql_digest(sql))
+    version = baseline_version(fitted.function, as_of, panel, fitted.pre_end)
     if con.sql("select 1 from pu.baselines where version = ?", params=[version]).fetchall():
         return version, False
     record = {
