@@ -70,14 +70,17 @@ def test_renewal_model_auc_is_close_to_the_oracle_on_the_same_rows(graph_run):
         preds = con.sql(
             "select contract_id, renewed, p_renew from ml.renewal_test_predictions"
         ).pl()
-        registry = con.sql("select metrics, promoted from ml.model_registry").fetchall()
+        registry = con.sql(
+            "select metrics, promoted from ml.model_registry "
+            "where model = 'renewal_propensity'"
+        ).fetchall()
     joined = preds.join(truths.select("contract_id", "p_renew_true"), on="contract_id")
     assert joined.height == preds.height > 200
     y = joined["renewed"].to_numpy()
     ours = roc_auc_score(y, joined["p_renew"].to_numpy())
     oracle = roc_auc_score(y, joined["p_renew_true"].to_numpy())
     assert abs(ours - oracle) <= 0.05, (ours, oracle)
-    assert len(registry) == 1
+    assert len(registry) == 1 and registry[0][1]
 
 
 def test_no_pii_column_or_value_outside_staging(graph_run):
