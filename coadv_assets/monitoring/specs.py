@@ -102,3 +102,76 @@ RENEWAL_PROPENSITY = ModelMonitor(
 )
 
 MONITORS: list[ModelMonitor] = [RENEWAL_PROPENSITY]
+
+
+def _latest_version(model: str) -> str:
+    return (
+        f"(select version from ml.model_registry where model = '{model}' "
+        "order by trained_at desc limit 1)"
+    )
+
+
+def _test_rows(model: str) -> str:
+    return f"from ml.test_predictions where model = '{model}' and model_version = " + (
+        _latest_version(model)
+    )
+
+
+_CHURN_FEATURES = ("exception_share_3m", "contacts_per_employee_3m", "headcount_growth_6m")
+CHURN = ModelMonitor(
+    model="churn",
+    asset_key=dg.AssetKey("churn_model"),
+    # the training window: client-months scored before the latest model's test window
+    reference_sql=(
+        f"select {', '.join(_CHURN_FEATURES)} from ml.churn_training_set "
+        f"where score_ts < (select min(score_ts) {_test_rows('churn')})"
+    ),
+    # what the model scores now: the latest complete client-month
+    current_sql=(
+        f"select {', '.join(_CHURN_FEATURES)} from marts.feat_client_month_3m "
+        "where month = (select max(month) from marts.feat_client_month_3m)"
+    ),
+    numerical=_CHURN_FEATURES,
+    categorical=(),
+    labelled_sql=f"select prediction, label {_test_rows('churn')}",
+    # predicted three-month terminations of each monthly cohort against the realised ones
+    reconciliation_sql=(
+        "select date_trunc('month', score_ts)::date as period, sum(prediction) as predicted, "
+        f"sum(label)::double as realised {_test_rows('churn')} group by 1 order by 1"
+    ),
+)
+
+_PAYROLL_NUM = (
+    "employee_count",
+    "client_age_days",
+    "new_hires_in_period",
+    "prior_runs",
+    "prior_exception_runs",
+)
+PAYROLL_EXCEPTION = ModelMonitor(
+    model="payroll_exception",
+    asset_key=dg.AssetKey("payroll_exception_model"),
+    reference_sql=(
+        f"select {', '.join(_PAYROLL_NUM)}, pay_frequency "
+        "from ml.payroll_exception_training_set "
+        f"where score_ts < (select min(score_ts) {_test_rows('payroll_exception')})"
+    ),
+    # the runs of the last 31 days with data, as the model read them (first revision)
+    current_sql=(
+        "select r.employee_count, r.client_age_days, r.new_hires_in_period, h.prior_runs, "
+        "h.prior_exception_runs, r.pay_frequency from marts.feat_payroll_run as r "
+        "inner join marts.feat_payroll_client_history as h on r.run_id = h.run_id "
+        "where r.revision = 1 and r.pay_date > "
+        "(select max(pay_date) - 31 from marts.feat_payroll_run)"
+    ),
+    numerical=_PAYROLL_NUM,
+    categorical=("pay_frequency",),
+    labelled_sql=f"select prediction, label {_test_rows('payroll_exception')}",
+    # predicted exceptions of the runs paid each month against the runs that had one
+    reconciliation_sql=(
+        "select date_trunc('month', score_ts)::date as period, sum(prediction) as predicted, "
+        f"sum(label)::double as realised {_test_rows('payroll_exception')} group by 1 order by 1"
+    ),
+)
+
+MONITORS.extend([CHURN, PAYROLL_EXCEPTION])
