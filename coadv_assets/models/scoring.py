@@ -22,6 +22,13 @@ import polars as pl
 from coadv_assets.models import classifier, registry
 from coadv_assets.warehouse import connect
 
+POLICY = (
+    "Input that differs from training does not fail a batch. A categorical level never seen "
+    "in training is scored as missing (xgboost's learnt default direction); a declared "
+    "feature absent from the frame is scored as all-missing; a column the model does not "
+    "use is ignored. Rows with an unseen level or a missing value are counted in the "
+    "scoring asset's metadata and flagged per row in ml.scores.input_issues."
+)
 SCORES_DDL = """
 create schema if not exists ml;
 create table if not exists ml.scores (

@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from coadv_assets import lineage
-from coadv_assets.models import cards, classifier, metrics, plots, registry
+from coadv_assets.models import cards, classifier, metrics, plots, registry, scoring
 from coadv_assets.models.preregistration import Preregistration, judge
 from coadv_assets.warehouse import connect
 
@@ -340,7 +340,7 @@ def _card_facts(
         ),
         reliability_plot=plot,
         failure_modes=[*failure_modes, *measured],
-        scoring_policy=(classifier.__doc__ or "").split("Scoring policy", 1)[-1].strip(" :\n"),
+        scoring_policy=scoring.POLICY,
         artifact_dir=artifact_dir,
         hashes={"training set sha256": sha, "code version": code},
         library_versions=libs,
