@@ -155,8 +155,10 @@ def tau_readouts(context: dg.AssetExecutionContext, warehouse: WarehouseResource
                 else:
                     rows = readout_mod.readout(panel, function)
                 base = con.sql(
-                    "select m.* from pu.baseline_months m join pu.baselines b using (version) "
-                    "where b.function = ? and b.as_of_month = ? order by month",
+                    "select m.* from pu.baseline_months m where m.version = ("
+                    "select version from pu.baselines where function = ? and as_of_month = ? "
+                    "and status = 'published' order by published_at desc limit 1) "
+                    "order by month",
                     params=[function, month],
                 ).pl()
                 window = (
