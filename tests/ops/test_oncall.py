@@ -142,3 +142,36 @@ def test_dedup_key_ignores_run_and_figures_but_not_the_incident() -> None:
     body = payload(a, routing_key="R")
     assert body["routing_key"] == "R" and body["alias"] == body["dedup_key"] == a.dedup_key
     assert body["priority"] == "P2" and body["text"].startswith("[error] x failed")
+
+
+@dg.asset
+def broken_step() -> None:
+    raise RuntimeError("source file unreadable")
+
+
+def test_failed_run_pages_once_per_job_and_failed_steps(
+    tmp_path: Path, webhook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coadv_assets.ops.alerts import oncall_run_failures
+
+    monkeypatch.setenv("COADV_ONCALL_WEBHOOK", webhook.url)
+    notifier = OnCallNotifier(warehouse_path=str(tmp_path / "warehouse.duckdb"))
+    with dg.instance_for_test() as instance:
+        for _ in range(2):
+            result = dg.materialize([broken_step], instance=instance, raise_on_error=False)
+            assert not result.success
+            run = instance.get_run_by_id(result.run_id)
+            failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
+            context = dg.build_run_status_sensor_context(
+                sensor_name="oncall_run_failures",
+                dagster_event=failure,
+                dagster_instance=instance,
+                dagster_run=run,
+                resources={"oncall": notifier},
+            ).for_run_failure()
+            oncall_run_failures(context)
+    assert len(webhook.received) == 1
+    page = webhook.received[0]
+    assert page["payload"]["component"] == "job:__ephemeral_asset_job__"
+    assert page["payload"]["severity"] == "critical"
+    assert page["payload"]["custom_details"]["failed_steps"] == ["broken_step"]
