@@ -9,6 +9,9 @@ page. ``oncall_run_failures`` pages on every failed run; a later successful run 
 job resolves it.
 
 Both sensors run by default: paging must not depend on someone switching it on.
+
+Known shortcoming: a tick reads the latest record of every check key one by one (about 300
+with the dbt tests); a batched read by key list, once public in Dagster, would remove it.
 """
 
 import os
