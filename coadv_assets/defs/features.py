@@ -77,4 +77,15 @@ def feature_registry(context: dg.AssetExecutionContext, warehouse: WarehouseReso
 
 governance = build_governance_check(_current_manifest, MANIFEST)
 
-defs = dg.Definitions(assets=[feature_registry], asset_checks=[governance])
+feature_store_job = dg.define_asset_job(
+    name="feature_store_job",
+    selection=dg.AssetSelection.assets(*FEATURE_KEYS, feature_registry),
+    description=(
+        "Rebuild the feature tables (dbt), run their governance checks and refresh the "
+        "registry and catalog, without the rest of the graph."
+    ),
+)
+
+defs = dg.Definitions(
+    assets=[feature_registry], asset_checks=[governance], jobs=[feature_store_job]
+)
