@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from coadv_assets.pu import readout
-from coadv_assets.pu.registry import load_registry
+from coadv_assets.pu.registry import REGISTRY_PATH, load_registry
 from coadv_assets.simulation.config import FUNCTIONS
 from coadv_assets.simulation.teams import ITEM_TYPE
 from coadv_assets.warehouse import connect
@@ -33,7 +33,7 @@ def test_registry_names_the_simulators_item_type_of_every_function():
 
 
 def test_registry_refuses_an_item_type_declared_twice(tmp_path):
-    text = load_registry.__globals__["REGISTRY_PATH"].read_text().splitlines()
+    text = REGISTRY_PATH.read_text().splitlines()
     text[2] = text[2].replace("contact_resolved", "payroll_run_processed")
     path = tmp_path / "pu_registry.csv"
     path.write_text("\n".join(text) + "\n")
