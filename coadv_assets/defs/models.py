@@ -11,7 +11,9 @@ version. Drift, calibration and reconciliation checks come from the monitor regi
 """
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import polars as pl
@@ -26,6 +28,9 @@ from coadv_assets.models.preregistration import (
 )
 from coadv_assets.models.training import ClassifierSpec
 from coadv_assets.warehouse import WarehouseResource, connect
+
+if TYPE_CHECKING:  # the training module loads xgboost; only its type is needed here
+    from coadv_assets.models.training import TrainResult
 
 OWNER = "team:retention-models"
 MODEL_NAME = "renewal_propensity"
@@ -207,7 +212,9 @@ def renewal_training_set(context: dg.AssetExecutionContext, warehouse: Warehouse
     )
 
 
-def model_outputs(result, context: dg.AssetExecutionContext):  # noqa: ANN001, ANN201
+def model_outputs(
+    result: "TrainResult",
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """The materialization and the promotion-gate result of one training run."""
     yield dg.MaterializeResult(
         metadata={
@@ -292,7 +299,7 @@ def renewal_model(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         con.register("incoming", predictions.to_arrow())
         con.execute("insert into ml.renewal_test_predictions by name select * from incoming")
         con.unregister("incoming")
-    yield from model_outputs(result, context)
+    yield from model_outputs(result)
 
 
 @dg.asset(

@@ -182,7 +182,7 @@ def churn_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
         validation_strategy=VALIDATION,
         failure_modes=FAILURE_MODES,
     )
-    yield from model_outputs(result, context)
+    yield from model_outputs(result)
 
 
 @dg.asset(

@@ -227,7 +227,7 @@ def payroll_exception_model(context: dg.AssetExecutionContext, warehouse: Wareho
         validation_strategy=VALIDATION,
         failure_modes=FAILURE_MODES,
     )
-    yield from model_outputs(result, context)
+    yield from model_outputs(result)
 
 
 STEP_DAYS = {"weekly": 7.0, "biweekly": 14.0, "semimonthly": 365.25 / 24, "monthly": 365.25 / 12}
