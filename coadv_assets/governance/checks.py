@@ -6,9 +6,10 @@ model past staging, ``phi_only_aggregated`` on every published model and
 fails the run and skips everything downstream of the offending asset, with a description
 that names the table, the column, the rule and the row count. A PII violation in a table
 that no dbt model owns (created by hand or by another tool) fails the PII check of every
-model of its schema: the schema as a whole is no longer fit to read. Tables that Python
-assets write later in the run (``ml``, ``pu``) are scanned on the next run; known
-shortcoming, removed by a second check placed after those assets.
+model of its schema: the schema as a whole is no longer fit to read. Known shortcoming:
+the check scans ``intermediate`` and ``marts`` only; tables that Python assets write later
+in the run (``ml``, ``pu``, ``features``) are not scanned. A second check placed after
+those assets (``pii_violations`` with their schemas) would remove it.
 """
 
 from collections.abc import Callable, Mapping
