@@ -47,9 +47,9 @@ def test_every_asset_has_a_group_an_owner_and_a_description(graph):
 
 
 def test_main_job_covers_the_whole_graph():
-    from coadv_assets.definitions import defs
-
     from dagster._core.execution.api import create_execution_plan
+
+    from coadv_assets.definitions import defs
 
     job = defs.resolve_job_def("main_job")
     selected = set(job.asset_layer.executable_asset_keys)

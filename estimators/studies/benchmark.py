@@ -28,9 +28,7 @@ import pandas as pd
 
 from estimators import did, synthetic_control
 
-DEFAULT_PROP99 = (
-    Path(__file__).resolve().parents[1] / "data" / "california_prop99.csv"
-)
+DEFAULT_PROP99 = Path(__file__).resolve().parents[1] / "data" / "california_prop99.csv"
 
 
 def _best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:

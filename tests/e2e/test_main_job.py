@@ -71,8 +71,7 @@ def test_renewal_model_auc_is_close_to_the_oracle_on_the_same_rows(graph_run):
             "select contract_id, renewed, p_renew from ml.renewal_test_predictions"
         ).pl()
         registry = con.sql(
-            "select metrics, promoted from ml.model_registry "
-            "where model = 'renewal_propensity'"
+            "select metrics, promoted from ml.model_registry where model = 'renewal_propensity'"
         ).fetchall()
     joined = preds.join(truths.select("contract_id", "p_renew_true"), on="contract_id")
     assert joined.height == preds.height > 200

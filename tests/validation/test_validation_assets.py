@@ -14,8 +14,11 @@ from coadv_assets.warehouse import WarehouseResource
 def reproductions(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], tuple]:
     db = tmp_path_factory.mktemp("validation") / "warehouse.duckdb"
     result = dg.materialize(
-        [validation.mpdta_staggered_did, validation.prop99_synthetic_control,
-         validation.nsw_propensity_matching],
+        [
+            validation.mpdta_staggered_did,
+            validation.prop99_synthetic_control,
+            validation.nsw_propensity_matching,
+        ],
         resources={"warehouse": WarehouseResource(path=str(db))},
     )
     assert result.success
