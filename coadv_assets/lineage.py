@@ -50,7 +50,15 @@ def git_commit() -> str | None:
 
 
 def compiled_sql(model_name: str) -> str | None:
-    """The compiled SQL of a dbt model from the last dbt invocation, or None if absent."""
-    target = paths.DBT_PROJECT_DIR / "target" / "compiled"
-    matches = sorted(target.rglob(f"{model_name}.sql")) if target.exists() else []
-    return matches[0].read_text() if matches else None
+    """The compiled SQL of a dbt model from the latest dbt invocation, or None if absent.
+
+    dbt writes it under ``target/compiled/`` when run by hand and under each Dagster
+    invocation's own ``target/<invocation>/compiled/``; the most recently written copy wins.
+    """
+    target = paths.DBT_PROJECT_DIR / "target"
+    if not target.exists():
+        return None
+    matches = [p for p in target.rglob(f"{model_name}.sql") if "compiled" in p.parts]
+    if not matches:
+        return None
+    return max(matches, key=lambda p: p.stat().st_mtime_ns).read_text()

@@ -13,16 +13,20 @@ from coadv_assets.warehouse import WarehouseResource
 @pytest.fixture(scope="module")
 def reproductions(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], tuple]:
     db = tmp_path_factory.mktemp("validation") / "warehouse.duckdb"
-    result = dg.materialize(
-        [
-            validation.mpdta_staggered_did,
-            validation.prop99_synthetic_control,
-            validation.nsw_propensity_matching,
-        ],
-        resources={"warehouse": WarehouseResource(path=str(db))},
-    )
-    assert result.success
-    checks = result.get_asset_check_evaluations()
+    # A live instance of its own: another test in the same worker may have left Dagster's
+    # context pointing at an instance that no longer exists.
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [
+                validation.mpdta_staggered_did,
+                validation.prop99_synthetic_control,
+                validation.nsw_propensity_matching,
+            ],
+            resources={"warehouse": WarehouseResource(path=str(db))},
+            instance=instance,
+        )
+        assert result.success
+        checks = result.get_asset_check_evaluations()
     assert len(checks) == 3 and all(c.passed for c in checks)
     con = duckdb.connect(str(db), read_only=True)
     rows = con.execute(
