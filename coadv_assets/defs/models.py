@@ -271,18 +271,15 @@ def gate_spec(asset: str) -> dg.AssetCheckSpec:
 )
 def renewal_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     # Heavy libraries load in the step, not when the code location loads.
-    import json
-
-    from coadv_assets.models.training import train_and_register
+    from coadv_assets.models.training import load_training_set, train_and_register
 
     prereg = require_preregistration(MODEL_NAME)
-    manifest = json.loads((training_set_dir() / "manifest.json").read_text())
-    frame = pl.read_parquet(training_set_dir() / "training_set.parquet")
+    frame, training_set_sha256 = load_training_set(training_set_dir())
     result = train_and_register(
         SPEC,
         frame,
         prereg=prereg,
-        training_set_sha256=manifest.get("output_sha256", ""),
+        training_set_sha256=training_set_sha256,
         db_path=warehouse.db_path,
         code_files=(__file__,),
         validation_strategy=VALIDATION,

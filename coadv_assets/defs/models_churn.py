@@ -14,7 +14,6 @@ import datetime as dt
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 
 from coadv_assets import paths
 from coadv_assets.defs.models import (
@@ -165,18 +164,15 @@ def churn_training_set(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     ),
 )
 def churn_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    import json
-
-    from coadv_assets.models.training import train_and_register
+    from coadv_assets.models.training import load_training_set, train_and_register
 
     prereg = require_preregistration(MODEL_NAME)
-    manifest = json.loads((training_set_dir() / "manifest.json").read_text())
-    frame = pl.read_parquet(training_set_dir() / "training_set.parquet")
+    frame, training_set_sha256 = load_training_set(training_set_dir())
     result = train_and_register(
         SPEC,
         frame,
         prereg=prereg,
-        training_set_sha256=manifest.get("output_sha256", ""),
+        training_set_sha256=training_set_sha256,
         db_path=warehouse.db_path,
         code_files=(__file__,),
         validation_strategy=VALIDATION,

@@ -210,18 +210,16 @@ def payroll_exception_training_set(context: dg.AssetExecutionContext, warehouse:
     ),
 )
 def payroll_exception_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    import json
-
-    from coadv_assets.models.training import train_and_register
+    from coadv_assets.models.training import load_training_set, train_and_register
 
     prereg = require_preregistration(MODEL_NAME)
-    manifest = json.loads((training_set_dir() / "manifest.json").read_text())
-    frame = derive(pl.read_parquet(training_set_dir() / "training_set.parquet"))
+    raw, training_set_sha256 = load_training_set(training_set_dir())
+    frame = derive(raw)
     result = train_and_register(
         SPEC,
         frame,
         prereg=prereg,
-        training_set_sha256=manifest.get("output_sha256", ""),
+        training_set_sha256=training_set_sha256,
         db_path=warehouse.db_path,
         code_files=(__file__,),
         validation_strategy=VALIDATION,

@@ -131,6 +131,22 @@ def flatten(figures: metrics.ClassifierMetrics) -> dict[str, Any]:
     }
 
 
+def load_training_set(directory: Path) -> tuple[pl.DataFrame, str]:
+    """The training set written by ``features.pit.write`` and its output SHA-256.
+
+    Raises FileNotFoundError naming the folder when the training-set asset has not run.
+    """
+    import json
+
+    parquet, manifest = directory / "training_set.parquet", directory / "manifest.json"
+    if not parquet.exists() or not manifest.exists():
+        raise FileNotFoundError(
+            f"no training set in {directory}: materialize the model's training-set asset first"
+        )
+    sha = json.loads(manifest.read_text()).get("output_sha256", "")
+    return pl.read_parquet(parquet), sha
+
+
 def train_and_register(
     spec: ClassifierSpec,
     frame: pl.DataFrame,
