@@ -10,7 +10,7 @@ select
     cast({{ dbt.date_trunc('month', 'service_date') }} as date) as service_month,
     cast({{ dbt.date_trunc('month', 'paid_date') }} as date) as paid_month,
     count(*) as claims,
-    sum(paid_amount) as paid_amount,
+    {{ exact_sum('paid_amount') }} as paid_amount,
     max(_loaded_at) as _loaded_at
 from claims
 group by

@@ -32,8 +32,8 @@ days as (
 select
     team_id,
     cast({{ dbt.date_trunc('month', 'work_day') }} as date) as month,
-    sum(hours) as hours,
-    sum(labor_cost) as labor_cost,
+    {{ exact_sum('hours') }} as hours,
+    {{ exact_sum('labor_cost') }} as labor_cost,
     count(distinct case when hours > 0 then agent_id end) as agents,
     max(_loaded_at) as _loaded_at
 from days

@@ -11,7 +11,7 @@ cells as (
         cast({{ dbt.date_trunc('month', 'service_date') }} as date) as service_month,
         count(distinct member_key) as members,
         count(*) as claims,
-        sum(paid_amount) as paid_amount,
+        {{ exact_sum('paid_amount') }} as paid_amount,
         max(_loaded_at) as available_at
     from claims
     group by client_id, cast({{ dbt.date_trunc('month', 'service_date') }} as date)

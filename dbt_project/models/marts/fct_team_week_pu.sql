@@ -18,8 +18,8 @@ labor as (
     select
         team_id,
         week_start,
-        sum(hours) as hours,
-        sum(labor_cost) as labor_cost,
+        {{ exact_sum('hours') }} as hours,
+        {{ exact_sum('labor_cost') }} as labor_cost,
         count(distinct case when hours > 0 then agent_id end) as agents,
         max(_loaded_at) as _loaded_at
     from {{ ref('stg_peo__timesheets') }}

@@ -90,7 +90,7 @@ claims_12m as (
     select
         s.client_id,
         s.month,
-        sum(c.paid_amount) as paid_amount,
+        {{ exact_sum('c.paid_amount') }} as paid_amount,
         max(c._loaded_at) as _loaded_at
     from spine as s
     inner join {{ ref('int_claims_client_months_aggregated') }} as c
@@ -105,7 +105,7 @@ premiums_12m as (
     select
         s.client_id,
         s.month,
-        sum(p.earned_premium) as earned_premium,
+        {{ exact_sum('p.earned_premium') }} as earned_premium,
         max(p._loaded_at) as _loaded_at
     from spine as s
     inner join {{ ref('stg_peo__premiums') }} as p

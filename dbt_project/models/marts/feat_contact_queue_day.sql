@@ -32,8 +32,8 @@ volumes as (
         opened_date,
         count(*) as contacts,
         count(case when abandoned then 1 end) as abandoned,
-        avg(handle_seconds) as mean_handle_seconds,
-        avg(wait_seconds) as mean_wait_seconds,
+        {{ exact_avg('handle_seconds') }} as mean_handle_seconds,
+        {{ exact_avg('wait_seconds') }} as mean_wait_seconds,
         max(_loaded_at) as _loaded_at
     from contacts
     group by queue, opened_date

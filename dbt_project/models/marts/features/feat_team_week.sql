@@ -13,8 +13,8 @@ last_four_weeks as (
         f.team_id,
         f.week_start,
         sum(p.pu) as pu_4w,
-        sum(p.hours) as hours_4w,
-        sum(p.labor_cost) as labor_cost_4w
+        {{ exact_sum('p.hours') }} as hours_4w,
+        {{ exact_sum('p.labor_cost') }} as labor_cost_4w
     from facts as f
     inner join facts as p
         on f.team_id = p.team_id
