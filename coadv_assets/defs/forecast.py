@@ -126,7 +126,7 @@ def contact_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     )
 
     try:
-        prereg = load_preregistration(MODEL_NAME)
+        prereg = load_preregistration(MODEL_NAME, db_path=warehouse.db_path)
     except PreregistrationError as exc:
         raise dg.Failure(description=str(exc)) from exc
     with connect(warehouse.db_path, read_only=True) as con:

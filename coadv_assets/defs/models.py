@@ -123,11 +123,12 @@ def training_set_dir() -> Path:
     return paths.artifacts_dir() / "training_sets" / MODEL_NAME
 
 
-def require_preregistration(model: str) -> Preregistration:
+def require_preregistration(model: str, db_path: Path | None = None) -> Preregistration:
     """The signed pre-registration of ``model``; raises dg.Failure when it is missing or
-    invalid, so that the asset stops before any training data are even read."""
+    invalid, or when ``ml.model_registry`` in ``db_path`` holds versions judged against a
+    file that has changed since, so that the asset stops before any training data are read."""
     try:
-        return load_preregistration(model)
+        return load_preregistration(model, db_path=db_path)
     except PreregistrationError as exc:
         raise dg.Failure(description=str(exc)) from exc
 
@@ -173,7 +174,7 @@ def training_set_check(
     ),
 )
 def renewal_training_set(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    require_preregistration(MODEL_NAME)
+    require_preregistration(MODEL_NAME, warehouse.db_path)
     with connect(warehouse.db_path) as con:
         labels = con.sql(
             "select contract_id, client_id, score_ts, renewal_date, offered_rate_change, "
@@ -273,7 +274,7 @@ def renewal_model(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     # Heavy libraries load in the step, not when the code location loads.
     from coadv_assets.models.training import load_training_set, train_and_register
 
-    prereg = require_preregistration(MODEL_NAME)
+    prereg = require_preregistration(MODEL_NAME, warehouse.db_path)
     frame, training_set_sha256 = load_training_set(training_set_dir())
     result = train_and_register(
         SPEC,

@@ -112,7 +112,7 @@ def training_set_dir() -> Path:
     ),
 )
 def churn_training_set(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    require_preregistration(MODEL_NAME)
+    require_preregistration(MODEL_NAME, warehouse.db_path)
     with connect(warehouse.db_path) as con:
         labels = con.sql(
             "select client_id || '@' || strftime(feature_month, '%Y-%m') as entity_id, "
@@ -166,7 +166,7 @@ def churn_training_set(context: dg.AssetExecutionContext, warehouse: WarehouseRe
 def churn_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     from coadv_assets.models.training import load_training_set, train_and_register
 
-    prereg = require_preregistration(MODEL_NAME)
+    prereg = require_preregistration(MODEL_NAME, warehouse.db_path)
     frame, training_set_sha256 = load_training_set(training_set_dir())
     result = train_and_register(
         SPEC,

@@ -158,7 +158,7 @@ def training_set_dir() -> Path:
     ),
 )
 def payroll_exception_training_set(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    require_preregistration(MODEL_NAME)
+    require_preregistration(MODEL_NAME, warehouse.db_path)
     with connect(warehouse.db_path) as con:
         labels = con.sql(
             "select run_id, client_id, pay_date, score_ts, had_exception::integer "
@@ -212,7 +212,7 @@ def payroll_exception_training_set(context: dg.AssetExecutionContext, warehouse:
 def payroll_exception_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     from coadv_assets.models.training import load_training_set, train_and_register
 
-    prereg = require_preregistration(MODEL_NAME)
+    prereg = require_preregistration(MODEL_NAME, warehouse.db_path)
     raw, training_set_sha256 = load_training_set(training_set_dir())
     frame = derive(raw)
     result = train_and_register(

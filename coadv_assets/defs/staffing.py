@@ -71,7 +71,7 @@ def staffing_plan(
     from coadv_assets.staffing.simulation import simulate_queue
 
     try:
-        prereg = load_preregistration(MODEL_NAME)
+        prereg = load_preregistration(MODEL_NAME, db_path=warehouse.db_path)
     except PreregistrationError as exc:
         raise dg.Failure(description=str(exc)) from exc
     with connect(warehouse.db_path, read_only=True) as con:

@@ -153,6 +153,7 @@ def render_card(f: CardFacts) -> str:
         "Judgement: "
         + ("meets every rule." if not f.misses else "misses: " + "; ".join(f.misses) + "."),
         "",
+        *_history(pr),
         "## Provenance",
         "",
         *[f"- {k}: `{v}`" for k, v in f.hashes.items()],
@@ -161,6 +162,44 @@ def render_card(f: CardFacts) -> str:
     if f.artifact_dir is not None:
         lines.append(f"- artifacts: `{f.artifact_dir}`")
     return "\n".join(lines) + "\n"
+
+
+def _history(pr: Preregistration) -> list[str]:
+    """The pre-registration history: every signed version, who signed it and when, why it
+    was superseded, and how many versions the registry held judged under it."""
+    if not pr.history:
+        return []
+    judged = pr.judged_versions
+    lines = [
+        "## Pre-registration history",
+        "",
+        "Every signed criterion version of this model, oldest first. Versions judged: rows of "
+        + (
+            "ml.model_registry judged under that criterion version when this version was trained."
+            if judged is not None
+            else "ml.model_registry were not read for this card."
+        ),
+        "",
+        "| criterion version | file | sha256 | signed by | signed at | versions judged | status |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for v in pr.history:
+        count = "not read" if judged is None else str(judged.get(v.criterion_version, 0))
+        status = (
+            f"superseded by version {v.superseded_by}: {v.superseded_because}"
+            if v.superseded_by is not None
+            else "in force"
+        )
+        lines.append(
+            f"| {v.criterion_version} | `{v.path.name}` | {v.sha256[:16]} | {v.signed_by} | "
+            f"{v.signed_at.isoformat()} | {count} | {status} |"
+        )
+    rules = [
+        f"- version {v.criterion_version}: "
+        + ", ".join(f"{k} {b}" for k, b in v.success_criterion.items())
+        for v in pr.history
+    ]
+    return [*lines, "", "Criteria:", "", *rules, ""]
 
 
 def _bounds(value: Any) -> str:

@@ -147,7 +147,7 @@ def test_summary_names_every_product(graph_run):
 
 def test_preregistration_is_signed():
     prereg = yaml.safe_load(
-        (paths.MODEL_CARDS_DIR / "renewal_propensity" / "preregistration.yaml").read_text()
+        (paths.MODEL_CARDS_DIR / "renewal_propensity" / "preregistrations" / "v2.yaml").read_text()
     )
     assert prereg["signed_by"] and prereg["signed_at"]
     assert np.isfinite(prereg["success_criterion"]["auc_min"])

@@ -1,6 +1,7 @@
 """Pre-registration, registry and card framework on hand-written cases."""
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from coadv_assets.warehouse import connect
 
 PREREG = """
 model: toy
-criterion_version: 2
+criterion_version: 1
 signed_by: A. Lead
 signed_at: "2026-01-05"
 question: Will it?
@@ -30,9 +31,15 @@ known_failure_modes: ["thin data for new clients"]
 
 
 def _write(root: Path, text: str = PREREG, model: str = "toy") -> Path:
-    (root / model).mkdir(parents=True, exist_ok=True)
-    path = root / model / "preregistration.yaml"
+    """Write ``text`` as version 1 and record its sha256 in the ledger as signed."""
+    folder = root / model / "preregistrations"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "v1.yaml"
     path.write_text(text)
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    (folder / "signatures.yaml").write_text(
+        f"model: {model}\nsignatures:\n  - criterion_version: 1\n    sha256: {sha}\n"
+    )
     return path
 
 

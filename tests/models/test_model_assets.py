@@ -3,6 +3,7 @@ no promotion below the criterion (scoring keeps the last promoted version), exac
 reproduction of a version's predictions, and the scoring policy for unexpected input."""
 
 import datetime as dt
+import hashlib
 import shutil
 
 import dagster as dg
@@ -12,7 +13,7 @@ import pytest
 
 from coadv_assets import paths
 from coadv_assets.defs import models, models_churn, models_payroll
-from coadv_assets.models import classifier, registry, training
+from coadv_assets.models import classifier, preregistration, registry, training
 from coadv_assets.models.scoring import score_batch
 from coadv_assets.warehouse import WarehouseResource, connect
 
@@ -56,10 +57,20 @@ def test_a_missed_criterion_records_the_version_unpromoted_and_scoring_keeps_the
 ):
     monkeypatch.setenv("COADV_HOME", str(scratch))
     cards = tmp_path / "cards"
-    (cards / "churn").mkdir(parents=True)
-    strict = (paths.MODEL_CARDS_DIR / "churn" / "preregistration.yaml").read_text()
-    strict = strict.replace("auc_min: 0.60", "auc_min: 0.99")
-    (cards / "churn" / "preregistration.yaml").write_text(strict)
+    shutil.copytree(paths.MODEL_CARDS_DIR / "churn", cards / "churn")
+    folder = cards / "churn" / "preregistrations"
+    strict = (
+        (folder / "v1.yaml")
+        .read_text()
+        .replace("auc_min: 0.60", "auc_min: 0.99")
+        .replace(
+            "criterion_version: 1\n",
+            "criterion_version: 2\nsupersedes:\n  criterion_version: 1\n"
+            "  reason: An unreachable AUC floor, to see a version recorded unpromoted.\n",
+        )
+    )
+    (folder / "v2.yaml").write_text(strict)
+    preregistration.sign("churn", cards)
     monkeypatch.setattr(paths, "MODEL_CARDS_DIR", cards)
     db = scratch / "warehouse.duckdb"
     with connect(db, read_only=True) as con:
@@ -92,6 +103,8 @@ def test_a_missed_criterion_records_the_version_unpromoted_and_scoring_keeps_the
     newest = versions[0]
     assert not newest.promoted and newest.version != before.version
     assert newest.promotion_reasons and "0.99" in newest.promotion_reasons[0]
+    assert (newest.criterion_version, before.criterion_version) == (2, 1)
+    assert newest.preregistration_sha256 == hashlib.sha256(strict.encode()).hexdigest()
     assert after is not None and after.version == before.version
 
     scored = dg.materialize([models_churn.churn_scores], resources=resource)
@@ -101,6 +114,45 @@ def test_a_missed_criterion_records_the_version_unpromoted_and_scoring_keeps_the
             "select distinct model_version from ml.scores where model = 'churn'"
         ).fetchall()
     assert used == [(before.version,)]
+
+
+def test_a_criterion_edited_in_place_after_training_refuses_training(
+    models_home, tmp_path, monkeypatch
+):
+    """Versions of churn were judged under criterion version 1; a v1.yaml edited since (even
+    with its ledger entry rewritten to match) no longer is what they were judged against."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(models_home.warehouse, home / "warehouse.duckdb")
+    monkeypatch.setenv("COADV_HOME", str(home))
+    cards = tmp_path / "cards"
+    shutil.copytree(paths.MODEL_CARDS_DIR / "churn", cards / "churn")
+    folder = cards / "churn" / "preregistrations"
+    original = (folder / "v1.yaml").read_bytes()
+    edited = original.replace(b"auc_min: 0.60", b"auc_min: 0.55")
+    assert edited != original
+    (folder / "v1.yaml").write_bytes(edited)
+    ledger = (folder / "signatures.yaml").read_text()
+    old_sha, new_sha = hashlib.sha256(original).hexdigest(), hashlib.sha256(edited).hexdigest()
+    (folder / "signatures.yaml").write_text(ledger.replace(old_sha, new_sha))
+    monkeypatch.setattr(paths, "MODEL_CARDS_DIR", cards)
+    db = home / "warehouse.duckdb"
+    with connect(db, read_only=True) as con:
+        judged = [v for v in registry.versions(con, "churn") if v.criterion_version == 1]
+    assert judged and {v.preregistration_sha256 for v in judged} == {old_sha}
+
+    result = dg.materialize(
+        [models_churn.churn_training_set],
+        resources={"warehouse": WarehouseResource(path=str(db))},
+        raise_on_error=False,
+    )
+    message = _failures(result)["churn_training_set"]
+    assert f"holds {len(judged)} version(s) of 'churn' judged under criterion version 1" in (
+        message
+    )
+    assert f"{folder / 'v1.yaml'} now hashes to {new_sha[:16]}" in message
+    with connect(db, read_only=True) as con:
+        assert len(registry.versions(con, "churn")) == len(judged)
 
 
 @pytest.mark.parametrize(
