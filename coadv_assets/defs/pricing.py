@@ -113,7 +113,7 @@ def mlr_rate_action(
     from coadv_assets.pricing import credibility, optimiser
 
     try:
-        prereg = load_preregistration(MODEL_NAME)
+        prereg = load_preregistration(MODEL_NAME, db_path=warehouse.db_path)
     except PreregistrationError as exc:
         raise dg.Failure(description=str(exc)) from exc
     with connect(warehouse.db_path, read_only=True) as con:
