@@ -4,7 +4,9 @@ Runs the simulator and the pipeline at each size in its own data directory
 (``<workdir>/<scale>x``), stage by stage, and prints the table of wall time and peak memory
 with the ratio of each size to the one below. A size larger than the last one measured is
 first estimated (peak memory and landing size grown in proportion to the size, from the
-size below) and skipped with a printed reason when this machine cannot hold it.
+size below) and skipped with a printed reason when this machine cannot hold it. A stage
+that cannot be built from what the earlier stages left (the readouts stage without a data
+window) is reported as not run, with the reason, under the table.
 Without the simulation stage, the stages run again on the data directories a previous run
 kept (``--keep``). Exits 1 when a stage failed.
 """
@@ -16,12 +18,15 @@ import shutil
 import sys
 from pathlib import Path
 
-import psutil
-
 from coadv_assets import paths
-from coadv_assets.bench.measure import Measurement, run_measured
-from coadv_assets.bench.report import Results, format_table
-from coadv_assets.bench.stages import STAGE_NAMES, build_stages
+from coadv_assets.bench.measure import (
+    Measurement,
+    available_memory,
+    run_measured,
+    total_memory,
+)
+from coadv_assets.bench.report import NotRun, Results, format_table
+from coadv_assets.bench.stages import STAGE_NAMES, StageNotRunnable, build_stages
 
 MEMORY_HEADROOM = 0.8  # share of the available memory a size may be expected to use
 DISK_HEADROOM = 0.5  # share of the free disk the landing files and warehouse may use
@@ -43,17 +48,21 @@ def _disk_bytes(home: Path) -> int:
     return sum(p.stat().st_size for p in home.rglob("*") if p.is_file())
 
 
-def _cannot_hold(scale: float, below: float, measured: dict[str, Measurement], home: Path) -> str:
+def _cannot_hold(
+    scale: float, below: float, measured: dict[str, Measurement | NotRun], home: Path
+) -> str:
     """Why this machine cannot run ``scale`` given the size ``below``; empty when it can."""
     factor = scale / below
-    peak = max((m.peak_rss_bytes for m in measured.values()), default=0)
+    peak = max(
+        (m.peak_rss_bytes for m in measured.values() if isinstance(m, Measurement)), default=0
+    )
     expected_peak = peak * factor
-    available = psutil.virtual_memory().available * MEMORY_HEADROOM
+    available = available_memory() * MEMORY_HEADROOM
     if expected_peak > available:
         return (
             f"expected peak memory {expected_peak / 2**30:.1f} GiB ({factor:g} x the "
             f"{below:g}x peak of {peak / 2**30:.2f} GiB) exceeds {MEMORY_HEADROOM:.0%} of the "
-            f"available {psutil.virtual_memory().available / 2**30:.1f} GiB"
+            f"available {available_memory() / 2**30:.1f} GiB"
         )
     expected_disk = _disk_bytes(home) * factor
     free = shutil.disk_usage(home).free * DISK_HEADROOM
@@ -83,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown stages {unknown}; known: {', '.join(STAGE_NAMES)}")
     workdir = (args.workdir or paths.coadv_home() / "bench").resolve()
     results: Results = {}
+    notes: list[str] = []
     exit_code = 0
     previous: tuple[float, Path] | None = None
     for scale in scales:
@@ -91,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             reason = _cannot_hold(scale, previous[0], results[previous[0]], previous[1])
             if reason:
                 print(f"skipping {scale:g}x: {reason}", flush=True)
+                notes.append(f"{scale:g}x not attempted: {reason}")
                 break
             if not args.keep:
                 shutil.rmtree(previous[1], ignore_errors=True)
@@ -105,7 +116,16 @@ def main(argv: list[str] | None = None) -> int:
             if stage.name not in wanted:
                 continue
             print(f"{scale:g}x {stage.name} ...", flush=True)
-            found = run_measured(stage.command, env, stage.cwd, home / "logs" / f"{stage.name}.log")
+            try:
+                command, note = stage.resolve()
+            except StageNotRunnable as exc:
+                results[scale][stage.name] = NotRun(str(exc))
+                print(f"{scale:g}x {stage.name}: not run: {exc}", flush=True)
+                exit_code = 1
+                continue
+            if note:
+                notes.append(f"{stage.name} at {scale:g}x: {note}")
+            found = run_measured(command, env, stage.cwd, home / "logs" / f"{stage.name}.log")
             results[scale][stage.name] = found
             print(
                 f"{scale:g}x {stage.name}: {found.wall_seconds:.1f} s, "
@@ -118,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         (home / f"bench-{'-'.join(w.replace(' ', '_') for w in wanted)}.json").write_text(
             json.dumps(
                 {
-                    name: {
+                    name: {"not_run": m.reason}
+                    if isinstance(m, NotRun)
+                    else {
                         "wall_seconds": m.wall_seconds,
                         "peak_rss_bytes": m.peak_rss_bytes,
                         "returncode": m.returncode,
@@ -130,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         previous = (scale, home)
     print()
-    print(f"cpus {psutil.cpu_count()}, memory {psutil.virtual_memory().total / 2**30:.1f} GiB")
-    print(format_table(results, tuple(s for s in STAGE_NAMES if s in wanted)))
+    print(f"cpus {os.cpu_count()}, memory {total_memory() / 2**30:.1f} GiB")
+    print(format_table(results, tuple(s for s in STAGE_NAMES if s in wanted), notes))
     return exit_code
 
 
