@@ -150,3 +150,21 @@ def test_peak_memory_sums_the_whole_process_tree(tmp_path):
     assert found.returncode == 0
     assert 300 * 2**20 <= found.peak_rss_bytes <= 400 * 2**20
     assert 0 < measure.available_memory() <= measure.total_memory()
+
+
+def test_a_size_is_attempted_only_when_its_estimated_peak_fits(tmp_path, monkeypatch):
+    from coadv_assets.bench import __main__ as bench
+
+    monkeypatch.setattr(bench, "available_memory", lambda: 20 * 2**30)
+    home = tmp_path / "10x"
+    home.mkdir()
+    (home / "warehouse.duckdb").write_bytes(b"x" * 1000)
+    measured = {"simulation": _m(300.0, 2048), "readouts": NotRun("no data window")}
+    # 10 x 2 GiB = 20 GiB against 80% of 20 GiB = 16 GiB: not attempted
+    assert bench._cannot_hold(100.0, 10.0, measured, home) == (
+        "expected peak memory 20.0 GiB (10 x the 10x peak of 2.00 GiB) exceeds 80% of the "
+        "available 20.0 GiB"
+    )
+    # 10 x 1.5 GiB = 15 GiB fits, and 10 x 1000 bytes of disk too
+    measured["simulation"] = _m(300.0, 1536)
+    assert bench._cannot_hold(100.0, 10.0, measured, home) == ""
