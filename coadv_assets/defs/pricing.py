@@ -1,14 +1,15 @@
 """MLR pricing redistribution: credible claims by client group and the renewal rate action.
 
-Client group = industry x size band (small < 30 enrolled members, mid 30-99, large >= 100,
-on the mean enrolled members of the experience year). Experience year: the 12 service
-months ending four months before the last one (run-out for claims paid late). Cells:
-unsuppressed client-months of marts.agg_claims_client_month of clients with 30 or more
-enrolled members, claims per member-month weighted by member-months (raw.premiums).
-
-Known shortcoming: claims and premiums are not trended within the experience year (about
-3% between its middle and its ends at the book's trend); a trend factor estimated from the
-book's monthly claims per member-month would remove it.
+Experience: marts.agg_claims_pricing_group_month, claims pooled to client group (industry x
+size band: small < 30 enrolled members, mid 30-99, large >= 100, on the mean enrolled members
+of the experience year) and service month, for the clients in force, over the 12 service
+months ending four months before the last one (run-out for claims paid late). Pooling keeps
+the claims of small clients, whose client-months agg_claims_client_month suppresses; the
+clients that have left are not in the book (they are not renewed, and their last covered
+months carry premium without the claims paid after they left). Claims per member-month of
+the unsuppressed group-months, weighted by member-months, give the Bühlmann–Straub estimates
+(coadv_assets.pricing.experience); claims and premiums are of the same months, so their
+common trend cancels in the book's MLR.
 """
 
 import dagster as dg
@@ -20,44 +21,11 @@ from coadv_assets.warehouse import WarehouseResource, connect
 OWNER = "team:benefits-pricing"
 MODEL_NAME = "mlr_pricing"
 
-CELLS_SQL = """
-with last_month as (
-    select max(service_month) - interval 4 month as m from marts.agg_claims_client_month
-),
-prem as (
-    select p.client_id, p.coverage_month, p.enrolled_members, p.earned_premium
-    from raw.premiums as p, last_month
-    where p.coverage_month > last_month.m - interval 12 month
-        and p.coverage_month <= last_month.m
-),
-clients as (
-    select client_id, any_value(industry) as industry from marts.feat_client_month
-    group by client_id
-),
-sized as (
-    select client_id, avg(enrolled_members) as mean_members,
-        sum(enrolled_members) as member_months, sum(earned_premium) as premium
-    from prem group by client_id
-)
-select s.client_id, c.industry,
-    case when s.mean_members < 30 then 'small' when s.mean_members < 100 then 'mid'
-        else 'large' end as size_band,
-    s.member_months, s.premium
-from sized as s inner join clients as c using (client_id)
-"""
-
-CLAIMS_SQL = """
-with last_month as (
-    select max(service_month) - interval 4 month as m from marts.agg_claims_client_month
-)
-select a.client_id, a.service_month, a.paid_amount, p.enrolled_members
-from marts.agg_claims_client_month as a
-inner join raw.premiums as p
-    on a.client_id = p.client_id and a.service_month = p.coverage_month,
-    last_month
-where not a.suppressed and p.enrolled_members >= 30
-    and a.service_month > last_month.m - interval 12 month
-    and a.service_month <= last_month.m
+GROUP_MONTHS_SQL = """
+select industry, size_band, service_month, member_months, earned_premium, paid_amount,
+    suppressed
+from marts.agg_claims_pricing_group_month
+order by industry, size_band, service_month
 """
 
 
@@ -76,22 +44,19 @@ class PricingRunConfig(dg.Config):
     group_name="pricing",
     kinds={"python", "scipy", "duckdb"},
     owners=[OWNER],
-    deps=[
-        dg.AssetKey(["marts", "agg_claims_client_month"]),
-        dg.AssetKey(["marts", "feat_client_month"]),
-    ],
+    deps=[dg.AssetKey(["marts", "agg_claims_pricing_group_month"])],
     pool="warehouse",
     check_specs=[
         dg.AssetCheckSpec(
             "promotion_gate",
             asset="mlr_rate_action",
-            # Known shortcoming: not blocking yet. On the simulated book the credible claims
-            # give a book MLR of 0.94 against the planted 0.86 (suspected: suppression keeps
-            # the high-claimant months of mid-size clients), so the default band is
-            # infeasible and a blocking gate would fail main_job. Make it blocking once the
-            # estimate reconciles with claims_cost.parquet.
-            blocking=False,
-            description="Every constraint holds, recomputed from the rate changes.",
+            blocking=True,
+            description=(
+                "The rate action meets the signed pre-registration: every constraint holds, "
+                "recomputed from the rate changes, and the optimisation is feasible; a "
+                "version that misses is recorded unpromoted and ml.mlr_rate_action keeps the "
+                "last promoted action."
+            ),
         )
     ],
     description=(
@@ -110,31 +75,15 @@ def mlr_rate_action(
         judge,
         load_preregistration,
     )
-    from coadv_assets.pricing import credibility, optimiser
+    from coadv_assets.pricing import credibility, experience, optimiser
 
     try:
         prereg = load_preregistration(MODEL_NAME, db_path=warehouse.db_path)
     except PreregistrationError as exc:
         raise dg.Failure(description=str(exc)) from exc
     with connect(warehouse.db_path, read_only=True) as con:
-        clients = con.sql(CELLS_SQL).pl()
-        claims = con.sql(CLAIMS_SQL).pl()
-    clients = clients.with_columns(group=pl.col("industry") + "|" + pl.col("size_band"))
-    cells = (
-        claims.join(clients.select("client_id", "group"), on="client_id")
-        .group_by("group", "service_month")
-        .agg(pl.col("paid_amount").sum(), pl.col("enrolled_members").sum().alias("member_months"))
-        .with_columns(pmpm=pl.col("paid_amount") / pl.col("member_months"))
-    )
-    groups = sorted(clients["group"].unique().to_list())
-    cred = credibility.buhlmann_straub(cells, all_groups=groups)
-    book = (
-        clients.group_by("group")
-        .agg(pl.col("premium").sum(), pl.col("member_months").sum())
-        .join(cred.groups.select("group", "credible_pmpm", "z"), on="group")
-        .with_columns(expected_claims=pl.col("credible_pmpm") * pl.col("member_months"))
-        .sort("group")
-    )
+        group_months = con.sql(GROUP_MONTHS_SQL).pl()
+    cred, book, cells = experience.credible_book(group_months)
     cfg = optimiser.PricingConfig(
         (config.mlr_low, config.mlr_high),
         config.cap_low,
@@ -161,7 +110,9 @@ def mlr_rate_action(
     if not action.feasible:
         misses.append(action.message)
     result = book.with_columns(rate_change=pl.Series(action.changes))
-    code = lineage.code_version(__file__, optimiser.__file__, credibility.__file__)
+    code = lineage.code_version(
+        __file__, optimiser.__file__, credibility.__file__, experience.__file__
+    )
     version = registry.version_id(
         MODEL_NAME, cells.height, float(cells["paid_amount"].sum()), config.model_dump(), code
     )
@@ -170,9 +121,10 @@ def mlr_rate_action(
     window = {"experience": [str(cells["service_month"].min()), str(cells["service_month"].max())]}
     with connect(warehouse.db_path) as con:
         con.execute("create schema if not exists ml")
-        con.register("incoming", result.with_columns(model_version=pl.lit(version)).to_arrow())
-        con.execute("create or replace table ml.mlr_rate_action as select * from incoming")
-        con.unregister("incoming")
+        if not misses:  # a version that misses is recorded, and the last promoted action stays
+            con.register("incoming", result.with_columns(model_version=pl.lit(version)).to_arrow())
+            con.execute("create or replace table ml.mlr_rate_action as select * from incoming")
+            con.unregister("incoming")
         card = recording.record(
             con,
             prereg,
@@ -182,8 +134,8 @@ def mlr_rate_action(
             rows={"group_months": cells.height, "groups": book.height},
             features=[
                 {
-                    "name": "paid_per_member",
-                    "source": "marts.agg_claims_client_month",
+                    "name": "paid_per_member_month",
+                    "source": "marts.agg_claims_pricing_group_month",
                     "version": "1",
                     "type": "numeric",
                 }
@@ -201,6 +153,7 @@ def mlr_rate_action(
     yield dg.MaterializeResult(
         metadata={
             "version": version,
+            "promoted": not misses,
             "feasible": action.feasible,
             "message": action.message,
             "book_mlr_before": action.book_mlr_before,

@@ -1,4 +1,5 @@
-"""Claims (PHI) reach the marts only aggregated to client-month, small cells suppressed.
+"""Claims (PHI) reach the marts only aggregated (to client-month or a declared pooled cell), small
+cells suppressed.
 
 Rules, from the manifest and the data:
 
@@ -6,13 +7,15 @@ Rules, from the manifest and the data:
    directly must itself be an aggregate (declare ``phi_aggregated`` columns, which rules 2
    and 3 then hold to account); any other reads claims only through such an aggregate;
 2. a mart column classified ``phi_aggregated`` lives in a table unique on ``client_id``
-   and one month column (the client-month grain);
+   and one month column (the client-month grain), or on the coarser cell its model declares
+   in ``meta.phi_cell`` (columns that pool several clients, such as a pricing group and a
+   month);
 3. in such a table every cell with fewer than ``min_cell_size`` members is suppressed:
    ``members`` is null or at least the minimum, and a ``suppressed`` row has every
    ``phi_aggregated`` column null.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -64,16 +67,39 @@ def phi_manifest_violations(manifest: Mapping[str, Any]) -> list[Violation]:
 
 
 def phi_data_violations(
-    con: duckdb.DuckDBPyConnection, relation: str, classes: Mapping[str, str], min_cell_size: int
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    classes: Mapping[str, str],
+    min_cell_size: int,
+    cell: Sequence[str] | None = None,
 ) -> list[Violation]:
-    """Rules 2 and 3 for one table with ``phi_aggregated`` columns (empty when it has none)."""
+    """Rules 2 and 3 for one table with ``phi_aggregated`` columns (empty when it has none).
+
+    ``cell`` is the pooled cell the model declares (``meta.phi_cell``); without it the table
+    must be at the client-month grain.
+    """
     agg = [c for c, cls in classes.items() if cls == "phi_aggregated"]
     if not agg:
         return []
     table = quote_table(relation)
     present = set(con.sql(f"select * from {table} limit 0").columns)
-    month = next((m for m in MONTH_COLUMNS if m in present), None)
-    if "client_id" not in present or month is None:
+    if cell:
+        missing = [c for c in cell if c not in present]
+        if missing:
+            return [
+                Violation(
+                    relation,
+                    None,
+                    f"declares phi_cell columns it lacks: {missing}",
+                    None,
+                    "declare the columns the table is unique on",
+                )
+            ]
+        key = list(cell)
+    else:
+        month = next((m for m in MONTH_COLUMNS if m in present), None)
+        key = ["client_id", month]
+    if not cell and ("client_id" not in present or key[1] is None):
         return [
             Violation(
                 relation,
@@ -84,18 +110,18 @@ def phi_data_violations(
             )
         ]
     found = []
+    cols = ", ".join(quote_ident(c) for c in key)
     dup = con.sql(
-        f"select count(*) from (select client_id, {quote_ident(month)} from {table} "
-        f"group by all having count(*) > 1)"
+        f"select count(*) from (select {cols} from {table} group by all having count(*) > 1)"
     ).fetchall()[0][0]
     if dup:
         found.append(
             Violation(
                 relation,
                 None,
-                f"not unique on (client_id, {month})",
+                f"not unique on ({', '.join(key)})",
                 int(dup),
-                "PHI leaves staging only at the client-month grain",
+                "PHI leaves staging only at the client-month grain or its declared cell",
             )
         )
     if "members" not in present:
@@ -153,5 +179,7 @@ def phi_violations(
     for n in _models(manifest):
         relation = _relation(n)
         if n.get("schema") in PUBLISHED_SCHEMAS and relation in existing:
-            found += phi_data_violations(con, relation, _classes(n), min_cell_size)
+            found += phi_data_violations(
+                con, relation, _classes(n), min_cell_size, node_meta(n).get("phi_cell")
+            )
     return found

@@ -36,6 +36,7 @@ MARTS = (
     "feat_contact_queue_day",
     "lbl_renewal",
     "agg_claims_client_month",
+    "agg_claims_pricing_group_month",
 )
 PII_NAMES = {
     "first_name",

@@ -121,6 +121,48 @@ def test_phi_rules(db: Path) -> None:
     ]
 
 
+def test_a_pooled_phi_cell_is_held_to_its_declared_key_and_the_minimum_size(db: Path) -> None:
+    manifest = mini_manifest()
+    cols = {
+        "industry": "none",
+        "service_month": "none",
+        "members": "phi_aggregated",
+        "paid_amount": "phi_aggregated",
+        "suppressed": "none",
+    }
+    node = {
+        "resource_type": "model",
+        "name": "pool",
+        "unique_id": "model.t.pool",
+        "schema": "marts",
+        "columns": {c: {"name": c, "meta": {"classification": k}} for c, k in cols.items()},
+        "depends_on": {"nodes": []},
+        "config": {"meta": {"phi_cell": ["industry", "service_month"]}},
+    }
+    manifest["nodes"]["model.t.pool"] = node
+    with connect(db) as con:
+        con.execute(
+            "create table marts.pool as select * from (values "
+            "('retail', date '2024-01-01', 40, 9000.0, false), "  # fine
+            "('retail', date '2024-01-01', 12, 800.0, false), "  # a second row of the cell
+            "('health', date '2024-01-01', 3, 50.0, false)"  # small cell published
+            ") as v(industry, service_month, members, paid_amount, suppressed)"
+        )
+        found = [v.message() for v in phi_violations(con, manifest, min_cell_size=11)]
+        assert found == [
+            "marts.pool: not unique on (industry, service_month) (1 rows): PHI leaves staging "
+            "only at the client-month grain or its declared cell",
+            "marts.pool.members: cells under the minimum size 11 not suppressed (1 rows): set "
+            "the measures of such cells to null and flag them suppressed",
+        ]
+        del node["config"]["meta"]["phi_cell"]  # without the declaration: client-month only
+        found = [v.message() for v in phi_violations(con, manifest, min_cell_size=11)]
+    assert found == [
+        "marts.pool: holds phi_aggregated columns without a client-month grain: aggregate "
+        "claims to client_id and one of ['month', 'service_month', 'coverage_month']"
+    ]
+
+
 def test_entity_under_two_tenants_is_a_tenancy_violation(db: Path) -> None:
     with connect(db) as con:
         con.execute(
