@@ -11,8 +11,9 @@ and interrupted time series), and one is the primary answer:
 - synthetic control when a single team is treated (DiD's cohort of one is then too noisy a
   comparison and its interval rests on one unit).
 
-The naive before/after comparison of the treated teams is reported beside them, labelled
-naive, never as the answer. Where a method refuses (no comparison teams, too short a
+The naive before/after comparison (the function's monthly figure since its rollout began
+against the months before, as a dashboard shows it) is reported beside them, labelled naive,
+never as the answer. Where a method refuses (no comparison teams, too short a
 pre-period, no overlap) the readout records the refusal and its reason instead of a number.
 """
 
@@ -52,18 +53,33 @@ def treated_team_count(panel: pl.DataFrame) -> int:
 def staggered_did(panel: pl.DataFrame, function: str, outcome: str, role: str) -> Estimate:
     """Callaway–Sant'Anna ATT of ``outcome`` over treated team-months, or a refusal.
 
-    The percent figures divide by the treated team-months' counterfactual mean (observed mean
-    after adoption minus the ATT); their interval treats that mean as fixed.
+    Both outcomes are ratios whose drivers act multiplicatively (wage inflation scales every
+    team's cost, a change in the work's complexity scales every team's PUs per hour), so
+    trends are parallel in logs, not in levels, when teams differ in level. The estimator
+    runs on ``log(outcome)``; its ATT ``d`` (a mean log ratio) is reported in units as
+    ``m × (1 − exp(−d))``, where ``m`` is the observed mean of the treated team-months after
+    adoption, and in percent as ``exp(d) − 1``. The unit interval maps the log interval's
+    ends the same way (``m`` taken as fixed).
     """
     from estimators import did
 
     data = panel.filter(pl.col(outcome).is_not_null())
+    if (data[outcome] <= 0).any():
+        return refusal(
+            function,
+            outcome,
+            "staggered_did",
+            role,
+            f"{outcome} is not positive in {(data[outcome] <= 0).sum()} team-month(s); "
+            "the log-scale comparison needs positive values",
+        )
+    data = data.with_columns(log_outcome=pl.col(outcome).log())
     try:
         result = did.staggered(
             data,
             unit="team_id",
             time="month_idx",
-            outcome=outcome,
+            outcome="log_outcome",
             first_treated="first_treated_idx",
             control="never",
         )
@@ -72,7 +88,13 @@ def staggered_did(panel: pl.DataFrame, function: str, outcome: str, role: str) -
     treated_post = data.filter(
         (pl.col("first_treated_idx") > 0) & (pl.col("month_idx") >= pl.col("first_treated_idx"))
     )
-    counterfactual = float(treated_post[outcome].mean()) - result.estimate
+    observed = float(treated_post[outcome].mean())
+
+    def units(log_effect: float) -> float:
+        return observed * (1.0 - math.exp(-log_effect))
+
+    estimate = units(result.estimate)
+    counterfactual = observed * math.exp(-result.estimate)
     pre = result.diagnostics.get("pre_trend_test", {})
     p_value = pre.get("p_value")
     verdict = (
@@ -81,45 +103,81 @@ def staggered_did(panel: pl.DataFrame, function: str, outcome: str, role: str) -
         else "not testable (no pre-treatment cells)"
     )
     assumptions = (
-        "Parallel trends: joint Wald test that every pre-treatment ATT(g,t) is zero, "
+        "Parallel trends in logs: joint Wald test that every pre-treatment ATT(g,t) is zero, "
         f"p = {_fmt(p_value)} ({verdict}). Comparison group: "
         f"{result.diagnostics.get('never_treated_units')} never-treated team(s). "
         "No anticipation: assumed (the rollout month counts as treated). Balanced panel: "
         "checked by the estimator."
     )
-    dynamic = pl.from_pandas(result.dynamic)
+    dynamic = pl.from_pandas(result.dynamic).with_columns(
+        (100.0 * (pl.col(c).exp() - 1.0)).alias(c) for c in ("estimate", "ci_low", "ci_high")
+    )
     return estimated(
         function,
         outcome,
         "staggered_did",
         role,
-        estimate=result.estimate,
-        std_error=result.std_error,
-        ci=(result.ci_low, result.ci_high),
+        estimate=estimate,
+        std_error=observed * math.exp(-result.estimate) * result.std_error,
+        ci=(units(result.ci_low), units(result.ci_high)),
         counterfactual=counterfactual,
         n_obs=result.n_obs,
         assumptions=assumptions,
-        diagnostics=result.diagnostics,
+        diagnostics={
+            **result.diagnostics,
+            "scale": "log",
+            "log_att": result.estimate,
+            "log_att_std_error": result.std_error,
+            "log_att_ci": [result.ci_low, result.ci_high],
+            "treated_post_mean": observed,
+        },
         tables={"event_study": dynamic},
     )
 
 
-def naive_before_after(panel: pl.DataFrame, function: str, outcome: str) -> Estimate:
-    """Mean of ``outcome`` over treated teams' months after adoption minus before (Welch).
+def function_series(panel: pl.DataFrame) -> pl.DataFrame:
+    """The function's monthly totals over all its teams: pu, hours, labor_cost, c_r, pu_per_hour.
 
-    This is the spreadsheet comparison: it ignores trends, seasonality and the selection of
-    early adopters (who weigh more in the months after adoption), so it is reported as naive.
+    ``c_r`` is the month's labour cost over its PUs and ``pu_per_hour`` its PUs over its
+    hours (ratios of sums, as fct_function_month_pu computes them); ``month_idx`` is kept.
     """
-    treated = panel.filter((pl.col("first_treated_idx") > 0) & pl.col(outcome).is_not_null())
-    post = treated.filter(pl.col("month_idx") >= pl.col("first_treated_idx"))[outcome]
-    pre = treated.filter(pl.col("month_idx") < pl.col("first_treated_idx"))[outcome]
+    return (
+        panel.group_by("month", "month_idx")
+        .agg(pl.col("pu").sum(), pl.col("hours").sum(), pl.col("labor_cost").sum())
+        .with_columns(
+            c_r=pl.when(pl.col("pu") > 0).then(pl.col("labor_cost") / pl.col("pu")),
+            pu_per_hour=pl.when(pl.col("hours") > 0).then(pl.col("pu") / pl.col("hours")),
+        )
+        .sort("month")
+    )
+
+
+def naive_before_after(panel: pl.DataFrame, function: str, outcome: str) -> Estimate:
+    """The function's monthly ``outcome`` since its rollout began minus before (Welch, months).
+
+    This is the comparison a dashboard of the function invites: its cost per PU (or PUs per
+    hour) in the months since the first team received AI tooling, against the months before.
+    It ignores everything else that moved between the two periods (wage inflation, seasonal
+    mix, volume), the teams not (yet) treated that dilute the after-period, and the selection
+    of early adopters; the readout reports it, labelled naive, to show how far it is from the
+    causal estimate, never as the answer. Months are the observations (one per month).
+    """
+    treated_idx = panel.filter(pl.col("first_treated_idx") > 0)["first_treated_idx"]
+    if treated_idx.is_empty():
+        return refusal(
+            function, outcome, "naive_before_after", "naive", "no team is treated by this month"
+        )
+    start = int(treated_idx.min())
+    series = function_series(panel).filter(pl.col(outcome).is_not_null())
+    post = series.filter(pl.col("month_idx") >= start)[outcome]
+    pre = series.filter(pl.col("month_idx") < start)[outcome]
     if post.len() < 2 or pre.len() < 2:
         return refusal(
             function,
             outcome,
             "naive_before_after",
             "naive",
-            "fewer than two treated team-months before or after adoption",
+            "fewer than two months of the function before or since its rollout began",
         )
     diff = float(post.mean() - pre.mean())
     v_post, v_pre = float(post.var()) / post.len(), float(pre.var()) / pre.len()
@@ -136,8 +194,17 @@ def naive_before_after(panel: pl.DataFrame, function: str, outcome: str) -> Esti
         ci=(diff - half, diff + half),
         counterfactual=float(pre.mean()),
         n_obs=int(post.len() + pre.len()),
-        assumptions="None checked: assumes nothing else changed between before and after.",
-        diagnostics={"welch_dof": dof, "pre_months": pre.len(), "post_months": post.len()},
+        assumptions=(
+            "None checked: assumes nothing but AI tooling changed between the months before "
+            "the function's first rollout and the months since, and that every team was "
+            "treated from the first rollout on."
+        ),
+        diagnostics={
+            "welch_dof": dof,
+            "pre_months": pre.len(),
+            "post_months": post.len(),
+            "rollout_start_idx": start,
+        },
     )
 
 

@@ -53,7 +53,9 @@ def plot_baseline(months: pl.DataFrame, path: Path, title: str) -> Path | None:
 
 
 def plot_event_study(table: pl.DataFrame, path: Path, unit: str) -> Path:
-    """ATT by months since adoption with 95% intervals (Callaway & Sant'Anna, dynamic)."""
+    """ATT by months since adoption with 95% intervals (Callaway & Sant'Anna, dynamic).
+
+    The readout's DiD runs on log c_r, so the table holds percent effects (exp(d) - 1)."""
     plt, fig, ax = _figure()
     e = table["event_time"].to_numpy()
     est = table["estimate"].to_numpy()
@@ -68,7 +70,7 @@ def plot_event_study(table: pl.DataFrame, path: Path, unit: str) -> Path:
     ax.axhline(0, color="grey", lw=0.8)
     ax.axvline(-0.5, color="grey", ls=":", lw=0.8)
     ax.set_xlabel("months since adoption")
-    ax.set_ylabel(f"effect on c_r ({unit})")
+    ax.set_ylabel(f"effect on c_r (% of counterfactual {unit})")
     ax.set_title("Event study (staggered DiD)")
     fig.tight_layout()
     fig.savefig(path)
@@ -146,8 +148,9 @@ def write_document(
         "## Identification strategy",
         "",
         "Primary: staggered difference-in-differences (Callaway & Sant'Anna) comparing each "
-        "adoption cohort with never-treated teams, or synthetic control when a single team is "
-        "treated. Secondary checks answer the same question under other assumptions. The "
+        "adoption cohort with never-treated teams on the log scale (wage inflation and changes "
+        "in the work scale every team's c_r in proportion), or synthetic control when a single "
+        "team is treated. Secondary checks answer the same question under other assumptions. The "
         "naive before/after comparison is shown only to make its bias visible.",
         "",
         "| outcome | method | role | estimate (95% CI) |",
@@ -163,6 +166,9 @@ def write_document(
         "## Caveats",
         "",
         "- Percent figures divide by the counterfactual mean, taken as fixed in the interval.",
+        "- The naive figure is the function's monthly c_r since its rollout began against the "
+        "months before, as a dashboard shows it: it mixes in wage inflation, the drift in the "
+        "work's complexity and the teams not yet treated, so it is no estimate of the effect.",
         "- Early adopters were chosen by their prior productivity: methods that compare levels "
         "across teams (matching, synthetic control without an intercept) may refuse for lack "
         "of overlap; that is a property of the rollout, not a failure of the data.",

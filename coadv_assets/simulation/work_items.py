@@ -2,8 +2,9 @@
 
 Expected completions per team-day are ``hours × productivity`` where productivity is the
 team's base rate × the function's seasonality (±8%, peaking in January, in November for
-benefits administration) × a common slow trend (+1% a year) × a team-month shock (lognormal
-sd 0.03) × (1 + AI effect). The AI effect is 0 before the team's rollout day and then ramps in
+benefits administration) × a common drift of −3% a year (the work grows more complex, through
+new rules and jurisdictions, faster than the teams learn) × a team-month shock (lognormal sd
+0.03) × (1 + AI effect). The AI effect is 0 before the team's rollout day and then ramps in
 linearly over ``ramp_months`` (of 30.4375 days) to its full size. ``completed`` is Poisson of
 that expectation and ``reworked`` is Binomial(completed, team rework rate 3–8%); PUs are
 ``completed - reworked``.
@@ -32,7 +33,7 @@ SEASON_PEAK = {
     "onboarding": 1,
 }
 SEASON_AMPLITUDE = 0.08
-TREND_PER_YEAR = 0.01
+TREND_PER_YEAR = -0.03
 DAYS_PER_MONTH = 30.4375
 
 

@@ -48,11 +48,9 @@ def test_did_interval_covers_planted_effect_and_naive_is_reported(graph_run, out
     assert did["status"] == "estimated" and did["role"] == "primary", did["reason"]
     assert did["ci_low"] <= truth <= did["ci_high"], (truth, did)
     assert naive["status"] == "estimated" and naive["role"] == "naive"
-    if outcome == "pu_per_hour":
-        # Early adopters (the strongest teams) dominate the months after adoption. On c_r
-        # that bias and wage inflation offset each other in this simulation, and the naive
-        # interval covers the truth: tests/pu/test_readouts_against_truths.py documents it.
-        assert not naive["ci_low"] <= truth <= naive["ci_high"], (truth, naive)
+    # The dashboard's before/after: inflation, the work's drift and the teams not yet
+    # treated pull it toward no effect (tests/pu/test_readouts_against_truths.py).
+    assert not naive["ci_low"] <= truth <= naive["ci_high"], (truth, naive)
 
 
 def test_readout_documents_are_written_and_linked(graph_run):

@@ -66,20 +66,18 @@ def test_staggered_primary_covers_the_planted_effect(staggered_peo, function):
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_naive_before_after_misses_the_planted_effect_on_pus_per_hour(staggered_peo, function):
-    # Early adopters are the strongest teams and weigh most in the months after adoption, so
-    # the naive comparison overstates the gain in PUs per hour. On c_r that composition bias
-    # and wage inflation (which hides part of the saving) pull in opposite directions: in this
-    # simulation the naive c_r interval still covers the truth; see the readout's caveats.
+def test_naive_before_after_misses_the_planted_effect(staggered_peo, function):
+    # The function's monthly figure since its rollout began against the months before:
+    # wage inflation (+4% a year on cost), the drift in the work (-3% a year on PUs per hour)
+    # and the teams not yet treated all pull it toward no effect, so it understates both the
+    # saving in c_r and the gain in PUs per hour, and its interval misses the truth.
     att = staggered_peo.truths()["functions"][function]["att"]
-    naive = next(
-        r
-        for r in _readout(staggered_peo, function)
-        if r.method == "naive_before_after" and r.outcome == "pu_per_hour"
-    )
-    assert naive.status == "estimated" and naive.role == "naive"
-    assert not naive.covers(att["pu_per_hour_units"]), naive
-    assert naive.ci_low > att["pu_per_hour_units"]
+    rows = _readout(staggered_peo, function)
+    naive = {r.outcome: r for r in rows if r.method == "naive_before_after"}
+    assert {r.role for r in naive.values()} == {"naive"}
+    assert all(r.status == "estimated" for r in naive.values())
+    assert naive["c_r"].ci_low > att["c_r_usd_per_pu"], naive["c_r"]
+    assert naive["pu_per_hour"].ci_high < att["pu_per_hour_units"], naive["pu_per_hour"]
 
 
 @pytest.mark.parametrize("function", SINGLE_TEAM)
