@@ -40,7 +40,7 @@ test-fast: setup
 bench: setup
 	$(BIN)/python -m coadv_assets.bench
 	$(UV) sync --frozen --group bench --python $(PYTHON)
-	$(BIN)/python benchmarks/feature_store_benchmark.py
+	$(BIN)/python -m coadv_assets.bench.feature_store
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

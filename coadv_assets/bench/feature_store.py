@@ -3,7 +3,7 @@
 Usage (from the repository root)::
 
     .tools/bin/uv sync --frozen --group bench     # installs feast into .venv (once)
-    .venv/bin/python benchmarks/feature_store_benchmark.py [--entities 50000]
+    .venv/bin/python -m coadv_assets.bench.feature_store [--entities 50000]
         [--rows-per-entity 100] [--labels 200000] [--seed 0] [--workdir DIR]
 
 Data (seeded, synthetic): ``entities x rows_per_entity`` feature rows (5,000,000 by
