@@ -2,7 +2,8 @@
 
 The run goes through the same command as ``make run`` (``dagster job execute`` with the
 multiprocess executor) in a fresh ``COADV_HOME``, so it also proves that the code location
-loads, that writers to the one DuckDB file do not collide, and that the job ends green.
+loads, that writers to the one DuckDB file do not collide, and that the job ends green. It
+passes no configuration, so it simulates the embedded default that ``make run`` simulates.
 """
 
 from __future__ import annotations
@@ -15,19 +16,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from coadv_assets.transform.dbt_project import ensure_manifest
 
 REPO = Path(__file__).resolve().parents[2]
-E2E_SETTINGS = {
-    "clients": 1500,
-    "months": 36,
-    "teams_per_function": 10,
-    "scale": 1.0,
-    "seed": 11,
-    "end_date": "2026-11-30",
-}
 
 
 class GraphRun:
@@ -49,8 +41,6 @@ def graph_run(tmp_path_factory: pytest.TempPathFactory) -> GraphRun:
     home = tmp_path_factory.mktemp("coadv_home")
     (home / "dagster").mkdir()
     (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    config = home / "run_config.yaml"
-    config.write_text(yaml.safe_dump({"ops": {"simulated_landing": {"config": E2E_SETTINGS}}}))
     env = {
         **os.environ,
         "COADV_HOME": str(home),
@@ -69,8 +59,6 @@ def graph_run(tmp_path_factory: pytest.TempPathFactory) -> GraphRun:
             "coadv_assets.definitions",
             "-j",
             "main_job",
-            "-c",
-            str(config),
         ],
         cwd=REPO,
         env=env,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -78,6 +79,20 @@ def test_renewal_model_auc_is_close_to_the_oracle_on_the_same_rows(graph_run):
     oracle = roc_auc_score(y, joined["p_renew_true"].to_numpy())
     assert abs(ours - oracle) <= 0.05, (ours, oracle)
     assert len(registry) == 1 and registry[0][1]
+
+
+def test_the_run_simulated_the_pinned_embedded_default(graph_run):
+    """Without configuration the job simulates the book ``make run`` builds on any day."""
+    written = json.loads((graph_run.home / "landing" / "_simulation.json").read_text())
+    assert written == {
+        "clients": 1500,
+        "months": 36,
+        "teams_per_function": 10,
+        "scale": 1.0,
+        "seed": 11,
+        "end_date": "2026-11-30",
+    }
+    assert graph_run.truths()["last_day"] == "2026-11-30"
 
 
 def test_no_pii_column_or_value_outside_staging(graph_run):
