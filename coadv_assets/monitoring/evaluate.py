@@ -110,7 +110,7 @@ def feature_drift(
 def calibration(
     frame: pl.DataFrame, cfg: dict[str, Any], *, plot_path: Path | None = None
 ) -> Verdict:
-    """Calibration slope, intercept and ECE of ``prediction`` against ``label``.
+    """Calibration slope, calibration-in-the-large and ECE of ``prediction`` against ``label``.
 
     ``cfg`` holds ``min_rows``, ``slope`` [low, high], ``intercept_abs_max``, ``ece_max`` and
     ``severity``. Too few rows, or a window with one class only, is insufficient data.
@@ -138,15 +138,19 @@ def calibration(
     misses = []
     if not lo <= fit.slope <= hi:
         misses.append(f"calibration slope {fit.slope:.3f} outside [{lo}, {hi}]")
-    if abs(fit.intercept) > float(cfg.get("intercept_abs_max", 0.3)):
+    # The intercept judged is calibration-in-the-large (slope fixed at 1): with rare events
+    # the intercept of the joint fit moves by (1 - slope) x the mean logit, so it says little
+    # about the level of the predictions once the slope is off 1.
+    if abs(fit.in_the_large) > float(cfg.get("intercept_abs_max", 0.3)):
         misses.append(
-            f"calibration intercept {fit.intercept:.3f} beyond ±{cfg['intercept_abs_max']}"
+            f"calibration intercept {fit.in_the_large:.3f} (in the large) beyond "
+            f"±{cfg['intercept_abs_max']}"
         )
     if ece > float(cfg.get("ece_max", 0.05)):
         misses.append(f"ECE {ece:.4f} above {cfg['ece_max']}")
     summary = (
-        f"{n} labelled rows: slope {fit.slope:.3f}, intercept {fit.intercept:.3f}, "
-        f"ECE {ece:.4f} (10 bins)"
+        f"{n} labelled rows: slope {fit.slope:.3f}, calibration-in-the-large "
+        f"{fit.in_the_large:.3f}, ECE {ece:.4f} (10 bins)"
     )
     plot = None
     if plot_path is not None:
@@ -159,6 +163,7 @@ def calibration(
         "slope_ci": list(fit.slope_ci),
         "intercept": fit.intercept,
         "intercept_ci": list(fit.intercept_ci),
+        "in_the_large": fit.in_the_large,
         "ece": ece,
         "incident": ",".join(
             m.split(" ")[1] if m.startswith("calibration") else "ece" for m in misses

@@ -69,6 +69,28 @@ def test_calibration_passes_calibrated_and_fails_overconfident_predictions() -> 
     assert v.details["incident"].startswith("slope")
 
 
+def test_calibration_judges_the_level_of_rare_event_predictions_in_the_large() -> None:
+    # Rare events (about 0.7%) whose predictions are a little too spread (true logit =
+    # a + 0.8 x predicted logit) but right on average: the intercept of the joint fit is
+    # a, about (1 - 0.8) x the mean predicted logit (near -1), which says nothing about the
+    # level; calibration-in-the-large (slope fixed at 1) is near 0 and passes.
+    rng = np.random.default_rng(5)
+    lp = rng.normal(-5.2, 0.7, 200_000)
+    b = 0.8
+    a = float(np.log(np.mean(np.exp(lp)) / np.mean(np.exp(b * lp))))  # equal mean odds
+    y = (rng.uniform(size=lp.size) < 1 / (1 + np.exp(-(a + b * lp)))).astype(int)
+    p = 1 / (1 + np.exp(-lp))
+    v = evaluate.calibration(pl.DataFrame({"prediction": p, "label": y}), CALIB)
+    assert a == pytest.approx(-1.0, abs=0.1)
+    assert v.details["intercept"] == pytest.approx(a, abs=0.4)
+    assert abs(v.details["in_the_large"]) < 0.1 and v.status == "ok", v.message
+    # the same predictions at double the odds: too high in the large by log 2
+    doubled = 1 / (1 + np.exp(-(lp + np.log(2))))
+    v = evaluate.calibration(pl.DataFrame({"prediction": doubled, "label": y}), CALIB)
+    assert v.details["in_the_large"] == pytest.approx(-np.log(2), abs=0.1)
+    assert v.status == "fail" and v.details["incident"] == "intercept", v.message
+
+
 def test_calibration_on_too_few_rows_is_insufficient_data() -> None:
     p, y = _calibrated(50)
     v = evaluate.calibration(pl.DataFrame({"prediction": p, "label": y}), CALIB)
