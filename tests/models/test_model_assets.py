@@ -59,17 +59,20 @@ def test_a_missed_criterion_records_the_version_unpromoted_and_scoring_keeps_the
     cards = tmp_path / "cards"
     shutil.copytree(paths.MODEL_CARDS_DIR / "churn", cards / "churn")
     folder = cards / "churn" / "preregistrations"
+    text = (folder / "v2.yaml").read_text()
+    head, _, rest = text.partition("supersedes:\n")
+    rest = rest[rest.index("question:") :]  # v2's own account of version 1 goes
     strict = (
-        (folder / "v1.yaml")
-        .read_text()
+        (head + rest)
         .replace("auc_min: 0.60", "auc_min: 0.99")
         .replace(
-            "criterion_version: 1\n",
-            "criterion_version: 2\nsupersedes:\n  criterion_version: 1\n"
+            "criterion_version: 2\n",
+            "criterion_version: 3\nsupersedes:\n  criterion_version: 2\n"
             "  reason: An unreachable AUC floor, to see a version recorded unpromoted.\n",
         )
     )
-    (folder / "v2.yaml").write_text(strict)
+    assert "auc_min: 0.99" in strict and "criterion_version: 3" in strict
+    (folder / "v3.yaml").write_text(strict)
     preregistration.sign("churn", cards)
     monkeypatch.setattr(paths, "MODEL_CARDS_DIR", cards)
     db = scratch / "warehouse.duckdb"
@@ -103,7 +106,7 @@ def test_a_missed_criterion_records_the_version_unpromoted_and_scoring_keeps_the
     newest = versions[0]
     assert not newest.promoted and newest.version != before.version
     assert newest.promotion_reasons and "0.99" in newest.promotion_reasons[0]
-    assert (newest.criterion_version, before.criterion_version) == (2, 1)
+    assert (newest.criterion_version, before.criterion_version) == (3, 2)
     assert newest.preregistration_sha256 == hashlib.sha256(strict.encode()).hexdigest()
     assert after is not None and after.version == before.version
 
@@ -119,7 +122,7 @@ def test_a_missed_criterion_records_the_version_unpromoted_and_scoring_keeps_the
 def test_a_criterion_edited_in_place_after_training_refuses_training(
     models_home, tmp_path, monkeypatch
 ):
-    """Versions of churn were judged under criterion version 1; a v1.yaml edited since (even
+    """Versions of churn were judged under criterion version 2; a v2.yaml edited since (even
     with its ledger entry rewritten to match) no longer is what they were judged against."""
     home = tmp_path / "home"
     home.mkdir()
@@ -128,17 +131,17 @@ def test_a_criterion_edited_in_place_after_training_refuses_training(
     cards = tmp_path / "cards"
     shutil.copytree(paths.MODEL_CARDS_DIR / "churn", cards / "churn")
     folder = cards / "churn" / "preregistrations"
-    original = (folder / "v1.yaml").read_bytes()
+    original = (folder / "v2.yaml").read_bytes()
     edited = original.replace(b"auc_min: 0.60", b"auc_min: 0.55")
     assert edited != original
-    (folder / "v1.yaml").write_bytes(edited)
+    (folder / "v2.yaml").write_bytes(edited)
     ledger = (folder / "signatures.yaml").read_text()
     old_sha, new_sha = hashlib.sha256(original).hexdigest(), hashlib.sha256(edited).hexdigest()
     (folder / "signatures.yaml").write_text(ledger.replace(old_sha, new_sha))
     monkeypatch.setattr(paths, "MODEL_CARDS_DIR", cards)
     db = home / "warehouse.duckdb"
     with connect(db, read_only=True) as con:
-        judged = [v for v in registry.versions(con, "churn") if v.criterion_version == 1]
+        judged = [v for v in registry.versions(con, "churn") if v.criterion_version == 2]
     assert judged and {v.preregistration_sha256 for v in judged} == {old_sha}
 
     result = dg.materialize(
@@ -147,10 +150,10 @@ def test_a_criterion_edited_in_place_after_training_refuses_training(
         raise_on_error=False,
     )
     message = _failures(result)["churn_training_set"]
-    assert f"holds {len(judged)} version(s) of 'churn' judged under criterion version 1" in (
+    assert f"holds {len(judged)} version(s) of 'churn' judged under criterion version 2" in (
         message
     )
-    assert f"{folder / 'v1.yaml'} now hashes to {new_sha[:16]}" in message
+    assert f"{folder / 'v2.yaml'} now hashes to {new_sha[:16]}" in message
     with connect(db, read_only=True) as con:
         assert len(registry.versions(con, "churn")) == len(judged)
 
