@@ -343,7 +343,7 @@ def test_the_repository_preregistrations_all_validate():
         "churn": 2,
         "contact_volume_forecast": 1,
         "mlr_pricing": 1,
-        "payroll_exception": 1,
+        "payroll_exception": 2,
         "renewal_propensity": 2,
         "staffing_demand": 2,
     }
