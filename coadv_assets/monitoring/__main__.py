@@ -3,7 +3,8 @@
 ``python -m coadv_assets.monitoring [--model NAME]``: reads ``$COADV_HOME/warehouse.duckdb``,
 writes reports under ``$COADV_HOME/artifacts/monitoring/<model>/cli_<stamp>/`` and prints one
 line per check with its wall time. Nothing is appended to ``ops.check_history`` and nothing
-pages: this is the on-demand view, the asset checks are the record.
+pages: this is the on-demand view, the asset checks are the record. The exit status is 1 when
+a check of ERROR severity fails (what the asset check would page for), 0 otherwise.
 """
 
 import argparse
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     if not monitors:
         parser.error(f"no monitor for model {args.model!r}; known: {[m.model for m in MONITORS]}")
     stamp = f"cli_{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
+    paging = []
     for monitor in monitors:
         out_dir = paths.artifacts_dir() / "monitoring" / monitor.model / stamp
         start = time.perf_counter()
@@ -41,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {v.check_name:<17} {v.status:<17} {v.effective_severity:<5} {value:>8}  "
                 f"{v.message[:140]}"
             )
-    return 0
+            if v.status == "fail" and v.effective_severity == "ERROR":
+                paging.append(f"{monitor.model}/{v.check_name}")
+    if paging:
+        print(f"failed at ERROR severity (would page): {', '.join(paging)}")
+    return 1 if paging else 0
 
 
 if __name__ == "__main__":

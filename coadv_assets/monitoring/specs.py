@@ -77,9 +77,9 @@ _COLS = ", ".join(_RENEWAL_FEATURES_NUM + _RENEWAL_FEATURES_CAT)
 RENEWAL_PROPENSITY = ModelMonitor(
     model="renewal_propensity",
     asset_key=dg.AssetKey("renewal_model"),
-    # the training window: label rows scored before the latest model's test window
+    # the window the latest version was judged on (its test window)
     reference_sql=(
-        f"select {_COLS} from ml.renewal_training_set where score_ts < ("
+        f"select {_COLS} from ml.renewal_training_set where score_ts >= ("
         "select min(score_ts) from ml.renewal_test_predictions "
         f"where model_version = {_RENEWAL_LATEST_VERSION})"
     ),
@@ -121,10 +121,11 @@ _CHURN_FEATURES = ("exception_share_3m", "contacts_per_employee_3m", "headcount_
 CHURN = ModelMonitor(
     model="churn",
     asset_key=dg.AssetKey("churn_model"),
-    # the training window: client-months scored before the latest model's test window
+    # the window the latest version was judged on (its test window): drift is measured from
+    # what the promotion saw, not from the older training window the book has moved away from
     reference_sql=(
         f"select {', '.join(_CHURN_FEATURES)} from ml.churn_training_set "
-        f"where score_ts < (select min(score_ts) {_test_rows('churn')})"
+        f"where score_ts >= (select min(score_ts) {_test_rows('churn')})"
     ),
     # what the model scores now: the latest complete client-month
     current_sql=(
@@ -154,7 +155,7 @@ PAYROLL_EXCEPTION = ModelMonitor(
     reference_sql=(
         f"select {', '.join(_PAYROLL_NUM)}, pay_frequency "
         "from ml.payroll_exception_training_set "
-        f"where score_ts < (select min(score_ts) {_test_rows('payroll_exception')})"
+        f"where score_ts >= (select min(score_ts) {_test_rows('payroll_exception')})"
     ),
     # the runs of the last 31 days with data, as the model read them (first revision)
     current_sql=(

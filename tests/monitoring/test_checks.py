@@ -210,3 +210,19 @@ def test_builder_routes_small_window_to_a_non_paging_result(
 def test_builder_refuses_two_monitors_of_one_model() -> None:
     with pytest.raises(ValueError, match="registered twice for model"):
         build_monitor_checks([MONITOR, MONITOR])
+
+
+def test_cli_exits_1_when_an_error_check_fails_and_0_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from coadv_assets.monitoring import __main__ as cli
+
+    monkeypatch.setenv("COADV_HOME", str(tmp_path))
+    monkeypatch.setattr(cli, "MONITORS", [MONITOR])
+    _warehouse(tmp_path / "warehouse.duckdb", shift=3.0)  # the amount drifts by 3 SD
+    assert cli.main([]) == 1
+    assert "failed at ERROR severity (would page): toy/feature_drift" in capsys.readouterr().out
+    (tmp_path / "warehouse.duckdb").unlink()
+    _warehouse(tmp_path / "warehouse.duckdb", shift=0.0)
+    assert cli.main([]) == 0
+    assert "would page" not in capsys.readouterr().out
