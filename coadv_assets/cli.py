@@ -31,6 +31,21 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:,.{digits}f}"
 
 
+def _num(value: float) -> str:
+    """A count as an integer, any other figure to four significant digits."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:.4g}"
+
+
+def _window(window: object) -> str:
+    """``[start, end)`` instants as ``YYYY-MM-DD to YYYY-MM-DD`` (end exclusive)."""
+    if isinstance(window, list | tuple) and len(window) == 2:
+        start, end = (str(w)[:10] if w else "start" for w in window)
+        return f"{start} to {end} (end exclusive)"
+    return str(window)
+
+
 def summary_lines() -> list[str]:
     """Lines describing the warehouse's current products (read-only)."""
     db = paths.warehouse_path()
@@ -68,16 +83,18 @@ def _model_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         lines.append(f"{model} (version {version}, {'promoted' if promoted else 'NOT promoted'}):")
         if "auc" in m:
             lines += [
-                f"  test window {m.get('test_window')}, {m.get('n_test')} rows scored",
+                f"  test window {_window(m.get('test_window'))}, {m.get('n_test'):,} rows "
+                f"scored, {m.get('test_events'):,} events",
                 f"  AUC {_fmt(m.get('auc'))} (95% CI {_fmt(m.get('auc_ci_low'))}–"
                 f"{_fmt(m.get('auc_ci_high'))}), Brier {_fmt(m.get('brier'))}, "
                 f"ECE {_fmt(m.get('ece'))}, calibration slope "
-                f"{_fmt(m.get('calibration_slope'), 2)}, intercept "
-                f"{_fmt(m.get('calibration_intercept'), 2)}",
+                f"{_fmt(m.get('calibration_slope'), 2)}, calibration-in-the-large "
+                f"{_fmt(m.get('calibration_in_the_large'), 2)} (logit)",
             ]
         else:
-            shown = [(k, v) for k, v in m.items() if isinstance(v, int | float)][:6]
-            lines.append("  " + ", ".join(f"{k} {_fmt(float(v))}" for k, v in shown))
+            numbers = {k: v for k, v in m.items() if not isinstance(v, bool)}
+            shown = [(k, v) for k, v in numbers.items() if isinstance(v, int | float)][:6]
+            lines.append("  " + ", ".join(f"{k} {_num(v)}" for k, v in shown))
         lines.append(f"  card: {card or 'n/a'}; artifacts: {artifact_dir}")
     return [*lines, ""]
 
@@ -126,7 +143,8 @@ def _readout_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
             select function, max(month) as month from pu.tau_readouts group by function
         )
         select r.function, r.month, r.outcome, r.unit, r.method, r.role, r.status,
-               r.estimate, r.ci_low, r.ci_high, r.estimate_pct, r.reason, r.document
+               r.estimate, r.ci_low, r.ci_high, r.estimate_pct, r.ci_low_pct, r.ci_high_pct,
+               r.reason, r.document
         from pu.tau_readouts r join latest l using (function, month)
         where coalesce(r.role, 'primary') in ('primary', 'naive')
         qualify r.computed_at = max(r.computed_at) over (partition by r.function)
@@ -134,11 +152,14 @@ def _readout_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         """
     ).fetchall()
     documents: dict[str, str] = {}
-    for fn, month, outcome, unit, method, role, status, est, lo, hi, pct, reason, doc in rows:
+    for row in rows:
+        fn, month, outcome, unit, method, role, status, est, lo, hi = row[:10]
+        pct, pct_lo, pct_hi, reason, doc = row[10:]
         head = f"  {fn:<24} {month} {outcome:<12} {method:<19}"
         if status == "estimated":
             lines.append(
-                f"{head} {_fmt(est)} {unit} [{_fmt(lo)}, {_fmt(hi)}] ({_fmt(pct, 1)}%)"
+                f"{head} {_fmt(est)} {unit} [{_fmt(lo)}, {_fmt(hi)}], "
+                f"{_fmt(pct, 1)}% [{_fmt(pct_lo, 1)}, {_fmt(pct_hi, 1)}]"
                 + ("  naive" if role == "naive" else "")
             )
         else:
@@ -161,6 +182,16 @@ def _validation_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
             f"  {study:<10} {qty:<16} ours {ours:.4f}  published {pub:.4f}  "
             f"(tolerance ±{tol}) {'OK' if ok else 'OUTSIDE TOLERANCE'}"
         )
+    if _table_exists(con, "validation", "forecast_backtests"):
+        for series, mase, naive, cov80, cov95, origins, horizon in con.execute(
+            "select series, mase, mase_naive, coverage_80, coverage_95, origins, horizon "
+            "from validation.forecast_backtests order by series"
+        ).fetchall():
+            lines.append(
+                f"  {series:<10} forecast backtest ({origins} origins, {horizon} days ahead): "
+                f"MASE {mase:.3f} vs seasonal naive {naive:.3f}, 80% interval covers "
+                f"{cov80:.1%}, 95% covers {cov95:.1%}"
+            )
     return [*lines, ""]
 
 

@@ -92,7 +92,7 @@ def test_the_run_simulated_the_pinned_embedded_default(graph_run):
         "seed": 11,
         "end_date": "2026-11-30",
     }
-    assert graph_run.truths()["last_day"] == "2026-11-30"
+    assert graph_run.truths()["last_day"] == "2026-11-29"  # the last complete day
 
 
 def test_no_pii_column_or_value_outside_staging(graph_run):
@@ -153,9 +153,15 @@ def test_summary_names_every_product(graph_run):
         "c_r baselines",
         "readouts of tau",
         "mpdta",
+        "bank_calls forecast backtest",
         "dagster dev",
     ):
         assert needle in text, needle
+    # every primary readout prints its interval in units and in percent
+    did = [line for line in text.splitlines() if "staggered_did" in line]
+    assert len(did) == 8
+    interval = re.compile(r"\], -?\d+\.\d% \[-?\d+\.\d, -?\d+\.\d\]$")
+    assert all(interval.search(line) for line in did), did
 
 
 def test_preregistration_is_signed():
