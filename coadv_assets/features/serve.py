@@ -73,12 +73,13 @@ def _check_tenancy(
             f"{group.entity} is tenant-scoped by {group.tenant_key}; pass the tenant_id"
         )
     if group.entity_key == (group.tenant_key,):
-        # The entity is the tenant itself: any other key is another tenant's.
+        # The entity is the tenant itself: any other key is another tenant's, or nobody's
+        # (refused alike, so that a refusal does not tell which tenants exist).
         other = sorted({k[0] for k in keys if k[0] != tenant_id})
         if other:
             raise CrossTenantRequest(
-                f"tenant {tenant_id!r} asked {group.entity} for {len(other)} key(s) of "
-                f"another tenant: {', '.join(other[:10])}; refused. A tenant reads only its "
+                f"tenant {tenant_id!r} asked {group.entity} for {len(other)} key(s) other "
+                f"than its own: {', '.join(other[:10])}; refused. A tenant reads only its "
                 "own entities."
             )
         return
