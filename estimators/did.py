@@ -36,6 +36,7 @@ from estimators._results import EstimateResult, normal_ci, t_ci
 __all__ = [
     "EventStudyResult",
     "StaggeredResult",
+    "FewTreatedClustersWarning",
     "StaggeredAdoptionWarning",
     "TwfeResult",
     "event_study",
@@ -46,6 +47,15 @@ __all__ = [
 
 class StaggeredAdoptionWarning(UserWarning):
     """TWFE under staggered adoption uses already-treated units as controls."""
+
+
+class FewTreatedClustersWarning(UserWarning):
+    """Cluster-robust inference with very few treated clusters over-rejects."""
+
+
+# Below this many clusters holding a treated cell, CR1 t-intervals are far too narrow
+# (MacKinnon & Webb 2017, "Wild bootstrap inference for wildly different cluster sizes").
+FEW_TREATED_CLUSTERS = 5
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -179,10 +189,12 @@ def twfe(
     switches_off = bool((pd.Series(d).groupby(ucode).diff().fillna(0) < 0).any())
     weights, info = _dcdh_weights(frame, unit, time, d, beta)
     staggered_adoption = n_cohorts > 1
+    treated_clusters = int(pd.Series(clus)[d == 1].nunique())
     diagnostics: dict[str, Any] = {
         "dropped_rows": dropped,
         "n_units": n_units,
         "n_clusters": fit.n_clusters,
+        "treated_clusters": treated_clusters,
         "adoption_cohorts": n_cohorts,
         "staggered_adoption": staggered_adoption,
         "treatment_switches_off": switches_off,
@@ -199,6 +211,14 @@ def twfe(
         )
         diagnostics["warning"] = msg
         warnings.warn(msg, StaggeredAdoptionWarning, stacklevel=2)
+    if treated_clusters < FEW_TREATED_CLUSTERS:
+        few = (
+            f"{treated_clusters} cluster(s) hold treated cells (fewer than "
+            f"{FEW_TREATED_CLUSTERS}): the CR1 interval rests on that many clusters and is "
+            "too narrow; read the estimate with a permutation or synthetic-control inference"
+        )
+        diagnostics["few_treated_clusters"] = few
+        warnings.warn(few, FewTreatedClustersWarning, stacklevel=2)
     return TwfeResult(
         estimate=beta,
         std_error=se,

@@ -270,3 +270,20 @@ def test_staggered_on_monthly_dates_with_null_cohorts() -> None:
         df, unit="team", time="month", outcome="y", first_treated="first_month", leads=3, lags=3
     )
     assert es.estimate == pytest.approx(2.0, abs=0.2)
+
+
+def test_twfe_warns_when_few_clusters_hold_treated_cells() -> None:
+    # one treated unit among ten: CR1 rests on one treated cluster
+    df = _tiny_panel(dict.fromkeys(range(1, 11), 0), periods=6)
+    df["d"] = ((df["id"] == 1) & (df["t"] >= 4)).astype(int)
+    with pytest.warns(did.FewTreatedClustersWarning, match="1 cluster\\(s\\) hold treated"):
+        res = did.twfe(df, unit="id", time="t", outcome="y", treated="d")
+    assert res.diagnostics["treated_clusters"] == 1
+    assert "too narrow" in res.diagnostics["few_treated_clusters"]
+    # five treated units: no warning
+    df["d"] = ((df["id"] <= 5) & (df["t"] >= 4)).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = did.twfe(df, unit="id", time="t", outcome="y", treated="d")
+    assert res.diagnostics["treated_clusters"] == 5
+    assert "few_treated_clusters" not in res.diagnostics
