@@ -3,8 +3,11 @@
 - ``known_tenant``: every tenant key of a tenant-scoped table names a client that the
   tenant registry (``raw.clients``) already holds. The loader takes the registry's files
   first, so a client and its rows may arrive in the same batch.
-- ``future``: no instant lies more than `FUTURE_TOLERANCE` after the ingestion's clock; a
-  later one means a wrong clock or a wrong zone at the exporter.
+- ``future``: no instant lies more than `FUTURE_TOLERANCE` after the ingestion's clock (a
+  later one means a wrong clock or a wrong zone at the exporter), and no date more than
+  `FUTURE_DATE_TOLERANCE` after its date (room for what is scheduled a few weeks ahead, such
+  as a pay date; a later one is a mistyped date); a date column declared
+  ``meta.future: allowed`` (a contract's renewal date) is exempt.
 - ``late``: a table that declares ``meta.period`` (the date or instant that places a row in
   its month) accepts rows for a month already loaded for the same tenant (or, for a table
   without tenant key, for any) only until `LATE_WINDOW` after that month's end, measured
@@ -20,6 +23,7 @@ from coadv_assets.ingestion.contracts import TableContract
 from coadv_assets.ingestion.validation import INCOMING, Violation
 
 FUTURE_TOLERANCE = dt.timedelta(hours=24)
+FUTURE_DATE_TOLERANCE = dt.timedelta(days=31)
 LATE_WINDOW = dt.timedelta(days=45)
 ARRIVAL_COLUMN = "_loaded_at"
 INSTANT_TYPE = "TIMESTAMP WITH TIME ZONE"
@@ -80,10 +84,36 @@ def check_future(
     file_types: dict[str, str],
     now: dt.datetime,
 ) -> list[Violation]:
-    """``future``: instants later than ``now`` + `FUTURE_TOLERANCE`, per instant column."""
+    """``future``: instants later than ``now`` + `FUTURE_TOLERANCE` and dates later than
+    ``now``'s UTC date + `FUTURE_DATE_TOLERANCE`, per column (dates declared
+    ``future: allowed`` exempt)."""
     limit = now.astimezone(dt.UTC) + FUTURE_TOLERANCE
+    last_date = now.astimezone(dt.UTC).date() + FUTURE_DATE_TOLERANCE
     violations: list[Violation] = []
     for column in contract.columns:
+        if column.duckdb_type == "DATE" and file_types.get(column.name) == "DATE":
+            if column.future_allowed:
+                continue
+            row = con.execute(
+                f"select count(*), max({_quote(column.name)}) from {INCOMING} "
+                f"where {_quote(column.name)} > ?",
+                [last_date],
+            ).fetchone()
+            bad = int(row[0]) if row else 0
+            if bad:
+                violations.append(
+                    Violation(
+                        contract.name,
+                        column.name,
+                        "future",
+                        bad,
+                        f"{_rows(bad)} dated after {last_date:%Y-%m-%d} (the ingestion's date "
+                        f"plus {FUTURE_DATE_TOLERANCE.days} days; latest {row[1]:%Y-%m-%d}); "
+                        "check the exporter's dates, or declare the column meta.future: "
+                        "allowed if it holds scheduled dates",
+                    )
+                )
+            continue
         if column.duckdb_type != INSTANT_TYPE or file_types.get(column.name) != INSTANT_TYPE:
             continue
         row = con.execute(

@@ -38,6 +38,7 @@ class ColumnContract:
     classification: str
     accepted_values: tuple[str, ...] | None = None
     min: float | None = None
+    future_allowed: bool = False  # a date that may lie ahead (meta.future: allowed)
 
     @property
     def duckdb_type(self) -> str:
@@ -93,6 +94,7 @@ def _column(raw: dict) -> ColumnContract:
         classification=str(meta.get("classification", "none")),
         accepted_values=tuple(str(v) for v in accepted) if accepted is not None else None,
         min=float(lower) if lower is not None else None,
+        future_allowed=meta.get("future") == "allowed",
     )
 
 

@@ -2,7 +2,7 @@
 
 tests/ingestion/test_ingest.py covers renamed and retyped columns, null and duplicate keys
 (within the file and against loaded rows), negative amounts, NaN next to NULL, header-only
-files and naive timestamps. Here: unknown tenants, instants in the future, local times
+files and naive timestamps. Here: unknown tenants, instants and dates in the future, local times
 across a DST change, negative hours and late rows. Each refusal leaves every raw table as it
 was; the ledger gains exactly one ``rejected`` row naming the file.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from coadv_assets.ingestion.arrival import FUTURE_TOLERANCE, LATE_WINDOW
+from coadv_assets.ingestion.arrival import FUTURE_DATE_TOLERANCE, FUTURE_TOLERANCE, LATE_WINDOW
 from coadv_assets.warehouse import connect
 from hardening.helpers import (
     NOW,
@@ -121,6 +121,37 @@ def test_future_instants_beyond_the_tolerance(with_client: Path, write: Writer) 
         "clock plus 24 h); check the exporter's clock and time zone (rule: future)"
     )
     assert (with_client / "rejected" / "payroll_runs" / "b_future.parquet").exists()
+
+
+def test_dates_beyond_a_month_ahead_are_refused_unless_scheduled(
+    with_client: Path, write: Writer
+) -> None:
+    assert dt.timedelta(days=31) == FUTURE_DATE_TOLERANCE
+    # paid on 2025-06-04, two days after the clock: a pay date scheduled ahead is accepted
+    write("payroll_runs", "a_scheduled", payroll_frame(["C001"], dt.date(2025, 5, 30), NOW))
+    # a mistyped year: the period ends in 2052, its pay date five days later
+    typo = payroll_frame(["C001"] * 2, dt.date(2052, 5, 30), NOW, start=10)
+    write("payroll_runs", "b_typo", typo)
+    report = ingest(with_client)
+    assert [f.file for f in report.loaded] == ["a_scheduled.parquet"]
+    (refused,) = report.rejected
+    assert refused.file == "b_typo.parquet"
+    for column, latest in (("period_start", "2052-05-17"), ("period_end", "2052-05-30")):
+        assert (
+            f"payroll_runs.{column}: 2 rows dated after 2025-07-03 (the ingestion's date plus "
+            f"31 days; latest {latest})"
+        ) in refused.message
+    assert "payroll_runs.pay_date: 2 rows dated after 2025-07-03" in refused.message
+    assert (with_client / "rejected" / "payroll_runs" / "b_typo.parquet").exists()
+    assert _rows(with_client, "select run_id from raw.payroll_runs") == [("R0000",)]
+
+
+def test_a_renewal_date_may_lie_a_year_ahead() -> None:
+    from coadv_assets.ingestion.contracts import load_contracts
+
+    contracts = load_contracts()
+    allowed = {(t, c.name) for t, k in contracts.items() for c in k.columns if c.future_allowed}
+    assert allowed == {("contracts", "renewal_date")}
 
 
 def _local_times() -> pl.DataFrame:
