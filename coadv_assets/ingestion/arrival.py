@@ -10,9 +10,13 @@
   ``meta.future: allowed`` (a contract's renewal date) is exempt.
 - ``late``: a table that declares ``meta.period`` (the date or instant that places a row in
   its month) accepts rows for a month already loaded for the same tenant (or, for a table
-  without tenant key, for any) only until `LATE_WINDOW` after that month's end, measured
-  at the row's ``_loaded_at``. Later rows would silently change figures already published;
-  they are refused. A month not loaded before (a first load, a backfill) is never late.
+  without tenant key, for any) only until `LATE_WINDOW` after that month's end. Later rows
+  would silently change figures already published; they are refused. Arrival is the
+  ingestion's clock when it first saw the file (``raw._arrivals``), not the exporter's
+  ``_loaded_at``, which an export could backdate; "already loaded" means loaded by a file
+  loaded before that first sight (``raw._load_months``), so the files of one landing,
+  including a batch retried after a crash, never make each other late. A month not loaded
+  before (a first load, a backfill) is never late.
 """
 
 import datetime as dt
@@ -26,6 +30,18 @@ FUTURE_TOLERANCE = dt.timedelta(hours=24)
 FUTURE_DATE_TOLERANCE = dt.timedelta(days=31)
 LATE_WINDOW = dt.timedelta(days=45)
 ARRIVAL_COLUMN = "_loaded_at"
+ARRIVALS = "raw._arrivals"
+LOAD_MONTHS = "raw._load_months"
+ARRIVAL_DDL = (
+    f"create table if not exists {ARRIVALS} (table_name varchar not null, "
+    "file_name varchar not null, sha256 varchar not null, "
+    "first_seen timestamp with time zone not null)"
+)
+LOAD_MONTHS_DDL = (
+    f"create table if not exists {LOAD_MONTHS} (table_name varchar not null, "
+    "sha256 varchar not null, tenant varchar not null, period_month date not null, "
+    "loaded_at timestamp with time zone not null)"
+)
 INSTANT_TYPE = "TIMESTAMP WITH TIME ZONE"
 
 
@@ -135,37 +151,67 @@ def check_future(
     return violations
 
 
+def _incoming_months(contract: TableContract) -> str:
+    """(tenant, period_month) of the staged file's rows; tenant '' without a tenant key."""
+    tenant = (
+        f"coalesce(cast({_quote(contract.tenant_key)} as varchar), '')"
+        if contract.tenant_key
+        else "''"
+    )
+    month = f"cast(date_trunc('month', cast({_quote(contract.period or '')} as date)) as date)"
+    return f"select distinct {tenant} as tenant, {month} as period_month from {INCOMING}"
+
+
+def record_months(
+    con: duckdb.DuckDBPyConnection, contract: TableContract, sha256: str, loaded_at: dt.datetime
+) -> None:
+    """Record the months a loaded file holds (inside the caller's load transaction)."""
+    if not contract.period:
+        return
+    con.execute(
+        f"insert into {LOAD_MONTHS} select ?, ?, tenant, period_month, ? "
+        f"from ({_incoming_months(contract)})",
+        [contract.name, sha256, loaded_at],
+    )
+
+
 def check_late(
-    con: duckdb.DuckDBPyConnection, contract: TableContract, raw_table: str
+    con: duckdb.DuckDBPyConnection, contract: TableContract, arrived: dt.datetime
 ) -> list[Violation]:
-    """``late``: rows for a month already loaded that arrive after `LATE_WINDOW`.
+    """``late``: rows for a month loaded before ``arrived`` (when the ingestion first saw
+    the file) that arrive more than `LATE_WINDOW` after that month's end.
 
     Returns no violation for a table that declares no ``period``.
     """
     if not contract.period:
         return []
-    period = _quote(contract.period)
-    arrival = _quote(ARRIVAL_COLUMN)
-    month = f"date_trunc('month', cast({period} as date))"
-    tenant = _quote(contract.tenant_key) if contract.tenant_key else "1"
     days = LATE_WINDOW.days
     row = con.execute(
         f"""
         with loaded as (
-            select distinct {tenant} as tenant, {month} as period_month from {raw_table}
+            select distinct tenant, period_month from {LOAD_MONTHS}
+            where table_name = ? and loaded_at < ?
         ),
-        incoming as (
-            select {tenant} as tenant, {month} as period_month, {arrival} as arrived
-            from {INCOMING}
+        late_months as (
+            select i.tenant, i.period_month
+            from ({_incoming_months(contract)}) as i
+            inner join loaded as l
+                on i.tenant = l.tenant and i.period_month = l.period_month
+            where cast(? as timestamptz)
+                > cast(i.period_month + interval 1 month as timestamptz) + interval {days} day
         )
-        select count(*), min(incoming.period_month)
-        from incoming
-        inner join loaded
-            on incoming.tenant = loaded.tenant and incoming.period_month = loaded.period_month
-        where incoming.arrived
-            > cast(incoming.period_month + interval 1 month as timestamptz)
-            + interval {days} day
-        """
+        select count(*), min(m.period_month)
+        from {INCOMING} as r
+        inner join late_months as m
+            on {
+            "coalesce(cast(r." + _quote(contract.tenant_key) + " as varchar), '')"
+            if contract.tenant_key
+            else "''"
+        } = m.tenant
+            and cast(date_trunc('month', cast(r.{_quote(contract.period)} as date)) as date)
+                = m.period_month
+        """,
+        [contract.name, arrived, arrived],
     ).fetchone()
     bad = int(row[0]) if row else 0
     if not bad:
@@ -178,8 +224,9 @@ def check_late(
             contract.period,
             "late",
             bad,
-            f"{_rows(bad)} arrive ({ARRIVAL_COLUMN}) more than {days} days after the end of "
-            f"their month (earliest {first:%Y-%m}), a month already loaded {scope}; load them "
-            "as a restatement by hand or drop them from the export",
+            f"{_rows(bad)} arrive ({arrived.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC, when this "
+            f"file was first seen) more than {days} days after the end of their month "
+            f"(earliest {first:%Y-%m}), a month already loaded {scope}; load them as a "
+            "restatement by hand or drop them from the export",
         )
     ]

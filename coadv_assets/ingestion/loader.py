@@ -5,7 +5,9 @@
 skipped, so re-running loads nothing twice. A file that breaks its contract is moved to
 ``rejected/<table>/`` with a ``.reason.json`` beside it and recorded in the ledger as
 rejected; it never stops the other files, and since nothing is written to ``raw.<table>``
-before all checks pass, nothing already loaded changes.
+before all checks pass, nothing already loaded changes. ``raw._arrivals`` records when each
+landed file was first seen (at the start of the run, so that a run that stops keeps it) and
+``raw._load_months`` the months each loaded file holds: the ``late`` rule reads both.
 """
 
 from __future__ import annotations
@@ -22,9 +24,14 @@ import duckdb
 
 from coadv_assets import warehouse
 from coadv_assets.ingestion.arrival import (
+    ARRIVAL_DDL,
+    ARRIVALS,
+    LOAD_MONTHS,
+    LOAD_MONTHS_DDL,
     check_future,
     check_late,
     check_tenants,
+    record_months,
     tenant_registry,
 )
 from coadv_assets.ingestion.contracts import TableContract, load_contracts
@@ -122,6 +129,9 @@ def ensure_raw_tables(
     contracts = contracts if contracts is not None else load_contracts()
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     con.execute(LEDGER_DDL)
+    con.execute(ARRIVAL_DDL)
+    had_months = _table_exists(con, "_load_months")
+    con.execute(LOAD_MONTHS_DDL)
     for contract in contracts.values():
         con.execute(contract.create_table_sql(RAW_SCHEMA))
         existing = dict(
@@ -149,6 +159,45 @@ def ensure_raw_tables(
                 f"raw.{contract.name} holds columns the contract no longer declares: "
                 f"{undeclared}; migrate the raw table by hand (rule: columns)"
             )
+        if not had_months and contract.period:
+            # A warehouse loaded before months were recorded: its months count as loaded
+            # since the beginning of time.
+            tenant = (
+                f"coalesce(cast(\"{contract.tenant_key}\" as varchar), '')"
+                if contract.tenant_key
+                else "''"
+            )
+            con.execute(
+                f"insert into {LOAD_MONTHS} select distinct ?, '', {tenant}, "
+                f"cast(date_trunc('month', cast(\"{contract.period}\" as date)) as date), "
+                f"timestamptz '1970-01-01 00:00:00+00' from {RAW_SCHEMA}.\"{contract.name}\"",
+                [contract.name],
+            )
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [RAW_SCHEMA, name],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _first_seen(
+    con: duckdb.DuckDBPyConnection, files: list[tuple[str, Path, str]], now: datetime
+) -> dict[str, datetime]:
+    """Record when the ingestion first saw each landed file (kept across crashed runs) and
+    return every file's first sight by sha256."""
+    con.execute("begin transaction")
+    for table, path, sha in files:
+        con.execute(
+            f"insert into {ARRIVALS} select ?, ?, ?, ? where not exists "
+            f"(select 1 from {ARRIVALS} where table_name = ? and sha256 = ?)",
+            [table, path.name, sha, now, table, sha],
+        )
+    con.execute("commit")
+    rows = con.execute(f"select sha256, min(first_seen) from {ARRIVALS} group by sha256").fetchall()
+    return {sha: seen for sha, seen in rows}
 
 
 def _landed_files(landing: Path, first: str | None = None) -> Iterator[tuple[str, Path]]:
@@ -229,8 +278,10 @@ def _ingest_file(
     sha: str,
     registry: TableContract | None,
     now: datetime,
+    arrived: datetime,
 ) -> tuple[int, list[Violation]]:
-    """Validate and, when valid, load one file; returns (rows, violations)."""
+    """Validate and, when valid, load one file; returns (rows, violations). ``arrived`` is
+    when the ingestion first saw the file (the clock of the ``late`` rule)."""
     try:
         file_types = stage_file(con, str(path))
     except duckdb.Error as error:
@@ -253,12 +304,13 @@ def _ingest_file(
     violations = check_rows(con, contract, file_types, raw_table)
     violations += check_tenants(con, contract, registry)
     violations += check_future(con, contract, file_types, now)
-    violations += check_late(con, contract, raw_table)
+    violations += check_late(con, contract, arrived)
     if violations:
         return n_rows, violations
     con.execute("begin transaction")
     try:
         con.execute(_insert_sql(contract))
+        record_months(con, contract, sha, now)
         _record(con, contract.name, path, sha, n_rows, "loaded", None)
         con.execute("commit")
     except duckdb.Error as error:
@@ -281,7 +333,9 @@ def ingest_into(
 ) -> IngestReport:
     """`ingest_landing` over an open connection (whose caller holds the warehouse lock).
 
-    ``now`` is the clock of the ``future`` rule (default: the current UTC time).
+    ``now`` is the ingestion's clock (default: the current UTC time): the ``future`` rule's,
+    the first sight of each landed file and the load time of the months it holds, which the
+    ``late`` rule compares.
     """
     contracts = contracts if contracts is not None else load_contracts()
     now = now if now is not None else datetime.now(UTC)
@@ -292,8 +346,12 @@ def ingest_into(
     loaded: list[LoadedFile] = []
     skipped: list[SkippedFile] = []
     refused: list[RejectedFile] = []
-    for table, path in _landed_files(landing, registry.name if registry else None):
-        sha = _sha256(path)
+    files = [
+        (table, path, _sha256(path))
+        for table, path in _landed_files(landing, registry.name if registry else None)
+    ]
+    seen = _first_seen(con, files, now)
+    for table, path, sha in files:
         contract = contracts.get(table)
         if contract is None:
             violation = Violation(
@@ -309,7 +367,7 @@ def ingest_into(
         if _already_loaded(con, table, sha):
             skipped.append(SkippedFile(table, path.name, sha))
             continue
-        n_rows, violations = _ingest_file(con, contract, path, sha, registry, now)
+        n_rows, violations = _ingest_file(con, contract, path, sha, registry, now, seen[sha])
         if violations:
             refused.append(_reject(con, table, path, sha, n_rows, violations, rejected_root))
         else:
@@ -332,8 +390,8 @@ def ingest_landing(
     sibling of ``landing``). Raises nothing for a broken file; raises TimeoutError when the
     warehouse lock is not free. With ``con``, the caller holds the lock; otherwise the
     warehouse at ``db_path`` (default ``$COADV_HOME/warehouse.duckdb``) is opened through
-    `coadv_assets.warehouse.connect`. ``now`` is the clock of the ``future`` rule (default:
-    the current UTC time).
+    `coadv_assets.warehouse.connect`. ``now`` is the ingestion's clock (default: the current
+    UTC time), read by the ``future`` and ``late`` rules.
     """
     landing = Path(landing)
     if con is not None:

@@ -8,6 +8,7 @@ was; the ledger gains exactly one ``rejected`` row naming the file.
 """
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import polars as pl
@@ -239,15 +240,17 @@ def test_late_rows_within_the_window_are_loaded_exactly_once(
     assert dt.timedelta(days=45) == LATE_WINDOW
     february = payroll_frame(["C001"], dt.date(2025, 2, 14), dt.datetime(2025, 2, 17, tzinfo=UTC))
     write("payroll_runs", "runs_001", february)
+    assert ingest(with_client, now=dt.datetime(2025, 2, 17, 12, tzinfo=UTC)).rows_loaded == 1
+    # February ends 2025-03-01: rows for it are accepted until 2025-04-15 00:00 UTC, measured
+    # at the ingestion's first sight of their file.
+    late = payroll_frame(["C001"], dt.date(2025, 2, 28), dt.datetime(2025, 4, 14, tzinfo=UTC), 1)
+    write("payroll_runs", "runs_003", late)
+    report = ingest(with_client, now=dt.datetime(2025, 4, 14, 23, tzinfo=UTC))
+    assert [(f.file, f.rows) for f in report.loaded] == [("runs_003.parquet", 1)]
     # January was never loaded for C001: a backfill months later is not late.
     january = payroll_frame(["C001"], dt.date(2025, 1, 17), dt.datetime(2025, 5, 20, tzinfo=UTC), 9)
     write("payroll_runs", "runs_002", january)
-    assert ingest(with_client).rows_loaded == 2
-    # February ends 2025-03-01: rows for it are accepted until 2025-04-15 00:00 UTC.
-    late = payroll_frame(["C001"], dt.date(2025, 2, 28), dt.datetime(2025, 4, 14, tzinfo=UTC), 1)
-    write("payroll_runs", "runs_003", late)
-    report = ingest(with_client)
-    assert [(f.file, f.rows) for f in report.loaded] == [("runs_003.parquet", 1)]
+    assert ingest(with_client, now=dt.datetime(2025, 5, 20, 12, tzinfo=UTC)).rows_loaded == 1
     again = ingest(with_client)
     assert not again.loaded and "runs_003.parquet" in [s.file for s in again.skipped]
     write("payroll_runs", "runs_003_copy", late)  # the same bytes under another name
@@ -265,7 +268,7 @@ def test_late_rows_within_the_window_are_loaded_exactly_once(
 def test_late_rows_beyond_the_window_are_refused(with_client: Path, write: Writer) -> None:
     february = payroll_frame(["C001"], dt.date(2025, 2, 14), dt.datetime(2025, 2, 17, tzinfo=UTC))
     write("payroll_runs", "runs_001", february)
-    assert ingest(with_client).rows_loaded == 1
+    assert ingest(with_client, now=dt.datetime(2025, 2, 17, 12, tzinfo=UTC)).rows_loaded == 1
     before = raw_fingerprint(with_client / "warehouse.duckdb")
     late = pl.concat(
         [
@@ -276,7 +279,7 @@ def test_late_rows_beyond_the_window_are_refused(with_client: Path, write: Write
         ]
     )
     write("payroll_runs", "runs_004", late)
-    report = ingest(with_client)
+    report = ingest(with_client, now=dt.datetime(2025, 4, 16, tzinfo=UTC))
     assert_refused(
         with_client,
         report,
@@ -284,8 +287,55 @@ def test_late_rows_beyond_the_window_are_refused(with_client: Path, write: Write
         "runs_004.parquet",
         "late",
         [
-            "payroll_runs.period_end: 2 rows arrive (_loaded_at) more than 45 days after the "
-            "end of their month (earliest 2025-02), a month already loaded for their tenant"
+            "payroll_runs.period_end: 2 rows arrive (2025-04-16 00:00 UTC, when this file was "
+            "first seen) more than 45 days after the end of their month (earliest 2025-02), a "
+            "month already loaded for their tenant"
         ],
     )
     _assert_only_ledger_grew(before, with_client, "runs_004.parquet")
+
+
+def test_a_backdated_arrival_does_not_reopen_a_closed_month(
+    with_client: Path, write: Writer
+) -> None:
+    february = payroll_frame(["C001"], dt.date(2025, 2, 14), dt.datetime(2025, 2, 17, tzinfo=UTC))
+    write("payroll_runs", "runs_001", february)
+    assert ingest(with_client, now=dt.datetime(2025, 2, 17, 12, tzinfo=UTC)).rows_loaded == 1
+    before = raw_fingerprint(with_client / "warehouse.duckdb")
+    # exported in June, but its rows claim to have arrived on 1 March
+    march_first = dt.datetime(2025, 3, 1, tzinfo=UTC)
+    backdated = payroll_frame(["C001"], dt.date(2025, 2, 28), march_first, 1)
+    write("payroll_runs", "runs_005", backdated)
+    report = ingest(with_client, now=NOW)
+    assert_refused(
+        with_client,
+        report,
+        "payroll_runs",
+        "runs_005.parquet",
+        "late",
+        ["payroll_runs.period_end: 1 row arrive (2025-06-02 12:00 UTC, when this file was first"],
+    )
+    _assert_only_ledger_grew(before, with_client, "runs_005.parquet")
+
+
+def test_files_seen_in_one_landing_are_not_late_for_each_other(
+    with_client: Path, write: Writer
+) -> None:
+    """A run that stopped after loading the first of two files landed together: the second,
+    loaded months later, still counts as arriving with the first."""
+    first_sight = dt.datetime(2025, 2, 17, 12, tzinfo=UTC)
+    february = payroll_frame(["C001"], dt.date(2025, 2, 14), dt.datetime(2025, 2, 17, tzinfo=UTC))
+    revision = payroll_frame(
+        ["C001"], dt.date(2025, 2, 14), dt.datetime(2025, 2, 17, tzinfo=UTC), revision=2
+    )
+    write("payroll_runs", "runs_001", february)
+    assert ingest(with_client, now=first_sight).rows_loaded == 1
+    write("payroll_runs", "runs_001_rev", revision)
+    landed = with_client / "landing" / "payroll_runs" / "runs_001_rev.parquet"
+    with connect(with_client / "warehouse.duckdb") as con:  # seen by the run that stopped
+        con.execute(
+            "insert into raw._arrivals select 'payroll_runs', 'runs_001_rev.parquet', ?, ?",
+            [hashlib.sha256(landed.read_bytes()).hexdigest(), first_sight],
+        )
+    report = ingest(with_client, now=NOW)
+    assert [(f.file, f.rows) for f in report.loaded] == [("runs_001_rev.parquet", 1)]

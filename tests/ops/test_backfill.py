@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -45,6 +46,11 @@ def _backfill(home: Path, first: str, last: str) -> subprocess.Popen:
 def test_overlapping_backfills_write_every_partition_once(tmp_path: Path) -> None:
     (tmp_path / "dagster").mkdir()
     (tmp_path / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    # The instance's storages exist before the runs start, as in any deployment: two
+    # processes creating the same SQLite schema at once would race on it (not what is tested).
+    with dg.DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
+        instance.get_runs(limit=1)
+        instance.get_latest_materialization_event(dg.AssetKey("daily_tally"))
     runs = [
         _backfill(tmp_path, "2026-01-01", "2026-01-05"),
         _backfill(tmp_path, "2026-01-04", "2026-01-08"),
