@@ -107,47 +107,34 @@ def check_future(
     last_date = now.astimezone(dt.UTC).date() + FUTURE_DATE_TOLERANCE
     violations: list[Violation] = []
     for column in contract.columns:
-        if column.duckdb_type == "DATE" and file_types.get(column.name) == "DATE":
-            if column.future_allowed:
-                continue
-            row = con.execute(
-                f"select count(*), max({_quote(column.name)}) from {INCOMING} "
-                f"where {_quote(column.name)} > ?",
-                [last_date],
-            ).fetchone()
-            bad = int(row[0]) if row else 0
-            if bad:
-                violations.append(
-                    Violation(
-                        contract.name,
-                        column.name,
-                        "future",
-                        bad,
-                        f"{_rows(bad)} dated after {last_date:%Y-%m-%d} (the ingestion's date "
-                        f"plus {FUTURE_DATE_TOLERANCE.days} days; latest {row[1]:%Y-%m-%d}); "
-                        "check the exporter's dates, or declare the column meta.future: "
-                        "allowed if it holds scheduled dates",
-                    )
-                )
+        kind = file_types.get(column.name)
+        if kind != column.duckdb_type:
             continue
-        if column.duckdb_type != INSTANT_TYPE or file_types.get(column.name) != INSTANT_TYPE:
+        if kind == "DATE" and not column.future_allowed:
+            bound: dt.date | dt.datetime = last_date
+            rule = (
+                f"dated after {last_date:%Y-%m-%d} (the ingestion's date plus "
+                f"{FUTURE_DATE_TOLERANCE.days} days; latest {{latest:%Y-%m-%d}}); check the "
+                "exporter's dates, or declare the column meta.future: allowed if it holds "
+                "scheduled dates"
+            )
+        elif kind == INSTANT_TYPE:
+            bound = limit
+            rule = (
+                f"later than {limit:%Y-%m-%d %H:%M} UTC (the ingestion's clock plus "
+                f"{FUTURE_TOLERANCE.total_seconds() / 3600:g} h); check the exporter's clock "
+                "and time zone"
+            )
+        else:
             continue
+        name = _quote(column.name)
         row = con.execute(
-            f"select count(*) from {INCOMING} where {_quote(column.name)} > ?", [limit]
+            f"select count(*), max({name}) from {INCOMING} where {name} > ?", [bound]
         ).fetchone()
         bad = int(row[0]) if row else 0
         if bad:
-            violations.append(
-                Violation(
-                    contract.name,
-                    column.name,
-                    "future",
-                    bad,
-                    f"{_rows(bad)} later than {limit:%Y-%m-%d %H:%M} UTC (the ingestion's clock "
-                    f"plus {FUTURE_TOLERANCE.total_seconds() / 3600:g} h); check the "
-                    "exporter's clock and time zone",
-                )
-            )
+            message = f"{_rows(bad)} " + rule.format(latest=row[1] if row else None)
+            violations.append(Violation(contract.name, column.name, "future", bad, message))
     return violations
 
 
