@@ -29,7 +29,6 @@ from coadv_assets.ingestion.validation import INCOMING, Violation
 FUTURE_TOLERANCE = dt.timedelta(hours=24)
 FUTURE_DATE_TOLERANCE = dt.timedelta(days=31)
 LATE_WINDOW = dt.timedelta(days=45)
-ARRIVAL_COLUMN = "_loaded_at"
 ARRIVALS = "raw._arrivals"
 LOAD_MONTHS = "raw._load_months"
 ARRIVAL_DDL = (
@@ -138,26 +137,31 @@ def check_future(
     return violations
 
 
-def _incoming_months(contract: TableContract) -> str:
-    """(tenant, period_month) of the staged file's rows; tenant '' without a tenant key."""
+def _month_keys(contract: TableContract) -> str:
+    """A row's ``tenant`` ('' without a tenant key) and ``period_month`` (first day)."""
     tenant = (
         f"coalesce(cast({_quote(contract.tenant_key)} as varchar), '')"
         if contract.tenant_key
         else "''"
     )
     month = f"cast(date_trunc('month', cast({_quote(contract.period or '')} as date)) as date)"
-    return f"select distinct {tenant} as tenant, {month} as period_month from {INCOMING}"
+    return f"{tenant} as tenant, {month} as period_month"
 
 
 def record_months(
-    con: duckdb.DuckDBPyConnection, contract: TableContract, sha256: str, loaded_at: dt.datetime
+    con: duckdb.DuckDBPyConnection,
+    contract: TableContract,
+    sha256: str,
+    loaded_at: dt.datetime,
+    source: str = INCOMING,
 ) -> None:
-    """Record the months a loaded file holds (inside the caller's load transaction)."""
+    """Record the months the rows of ``source`` (the staged file, by default) hold as loaded
+    at ``loaded_at``; called inside the load's transaction."""
     if not contract.period:
         return
     con.execute(
-        f"insert into {LOAD_MONTHS} select ?, ?, tenant, period_month, ? "
-        f"from ({_incoming_months(contract)})",
+        f"insert into {LOAD_MONTHS} select distinct ?, ?, tenant, period_month, ? "
+        f"from (select {_month_keys(contract)} from {source})",
         [contract.name, sha256, loaded_at],
     )
 
@@ -175,28 +179,14 @@ def check_late(
     days = LATE_WINDOW.days
     row = con.execute(
         f"""
-        with loaded as (
+        select count(*), min(i.period_month)
+        from (select {_month_keys(contract)} from {INCOMING}) as i
+        inner join (
             select distinct tenant, period_month from {LOAD_MONTHS}
             where table_name = ? and loaded_at < ?
-        ),
-        late_months as (
-            select i.tenant, i.period_month
-            from ({_incoming_months(contract)}) as i
-            inner join loaded as l
-                on i.tenant = l.tenant and i.period_month = l.period_month
-            where cast(? as timestamptz)
-                > cast(i.period_month + interval 1 month as timestamptz) + interval {days} day
-        )
-        select count(*), min(m.period_month)
-        from {INCOMING} as r
-        inner join late_months as m
-            on {
-            "coalesce(cast(r." + _quote(contract.tenant_key) + " as varchar), '')"
-            if contract.tenant_key
-            else "''"
-        } = m.tenant
-            and cast(date_trunc('month', cast(r.{_quote(contract.period)} as date)) as date)
-                = m.period_month
+        ) as loaded using (tenant, period_month)
+        where cast(? as timestamptz)
+            > cast(i.period_month + interval 1 month as timestamptz) + interval {days} day
         """,
         [contract.name, arrived, arrived],
     ).fetchone()

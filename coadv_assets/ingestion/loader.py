@@ -26,7 +26,6 @@ from coadv_assets import warehouse
 from coadv_assets.ingestion.arrival import (
     ARRIVAL_DDL,
     ARRIVALS,
-    LOAD_MONTHS,
     LOAD_MONTHS_DDL,
     check_future,
     check_late,
@@ -45,6 +44,7 @@ from coadv_assets.ingestion.validation import (
 
 RAW_SCHEMA = "raw"
 LEDGER = f"{RAW_SCHEMA}._loads"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LEDGER_DDL = f"""
 create table if not exists {LEDGER} (
     table_name varchar not null,
@@ -159,20 +159,10 @@ def ensure_raw_tables(
                 f"raw.{contract.name} holds columns the contract no longer declares: "
                 f"{undeclared}; migrate the raw table by hand (rule: columns)"
             )
-        if not had_months and contract.period:
+        if not had_months:
             # A warehouse loaded before months were recorded: its months count as loaded
             # since the beginning of time.
-            tenant = (
-                f"coalesce(cast(\"{contract.tenant_key}\" as varchar), '')"
-                if contract.tenant_key
-                else "''"
-            )
-            con.execute(
-                f"insert into {LOAD_MONTHS} select distinct ?, '', {tenant}, "
-                f"cast(date_trunc('month', cast(\"{contract.period}\" as date)) as date), "
-                f"timestamptz '1970-01-01 00:00:00+00' from {RAW_SCHEMA}.\"{contract.name}\"",
-                [contract.name],
-            )
+            record_months(con, contract, "", EPOCH, source=f'{RAW_SCHEMA}."{contract.name}"')
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -196,8 +186,13 @@ def _first_seen(
             [table, path.name, sha, now, table, sha],
         )
     con.execute("commit")
-    rows = con.execute(f"select sha256, min(first_seen) from {ARRIVALS} group by sha256").fetchall()
-    return {sha: seen for sha, seen in rows}
+    shas = [sha for _, _, sha in files]
+    rows = con.execute(
+        f"select sha256, min(first_seen) from {ARRIVALS} where list_contains(?, sha256) "
+        "group by sha256",
+        [shas],
+    ).fetchall()
+    return dict(rows)
 
 
 def _landed_files(landing: Path, first: str | None = None) -> Iterator[tuple[str, Path]]:

@@ -37,7 +37,8 @@ def _first_cohort(panel: pl.DataFrame) -> tuple[int, list[str]]:
     return g1, teams.to_list()
 
 
-def _aggregate(panel: pl.DataFrame, teams: list[str], outcome: str, name: str) -> pl.DataFrame:
+def team_series(panel: pl.DataFrame, teams: list[str], outcome: str, name: str) -> pl.DataFrame:
+    """Monthly ``outcome`` of ``teams`` pooled (a ratio of sums), as unit ``name``."""
     num, den = _ratio(outcome)
     return (
         panel.filter(pl.col("team_id").is_in(teams))
@@ -57,8 +58,8 @@ def synthetic_control(panel: pl.DataFrame, function: str, outcome: str, role: st
     if not cohort:
         return refusal(function, outcome, method, role, "no treated team in the panel")
     donors = panel.filter(pl.col("first_treated_idx") == 0)["team_id"].unique().sort().to_list()
-    units = [_aggregate(panel, cohort, outcome, TREATED)]
-    units += [_aggregate(panel, [d], outcome, d) for d in donors]
+    units = [team_series(panel, cohort, outcome, TREATED)]
+    units += [team_series(panel, [d], outcome, d) for d in donors]
     frame = pl.concat(units).with_columns(
         y_dm=pl.col("y") - pl.col("y").filter(pl.col("month_idx") < g1).mean().over("team_id")
     )
@@ -164,7 +165,7 @@ def interrupted_time_series(panel: pl.DataFrame, function: str, outcome: str) ->
     g1, cohort = _first_cohort(panel)
     if not cohort:
         return refusal(function, outcome, method, "secondary", "no treated team in the panel")
-    series = _aggregate(panel, cohort, outcome, TREATED)
+    series = team_series(panel, cohort, outcome, TREATED)
     try:
         result = its.fit(
             series.to_pandas(),

@@ -135,23 +135,6 @@ def staggered_did(panel: pl.DataFrame, function: str, outcome: str, role: str) -
     )
 
 
-def function_series(panel: pl.DataFrame) -> pl.DataFrame:
-    """The function's monthly totals over all its teams: pu, hours, labor_cost, c_r, pu_per_hour.
-
-    ``c_r`` is the month's labour cost over its PUs and ``pu_per_hour`` its PUs over its
-    hours (ratios of sums, as fct_function_month_pu computes them); ``month_idx`` is kept.
-    """
-    return (
-        panel.group_by("month", "month_idx")
-        .agg(pl.col("pu").sum(), pl.col("hours").sum(), pl.col("labor_cost").sum())
-        .with_columns(
-            c_r=pl.when(pl.col("pu") > 0).then(pl.col("labor_cost") / pl.col("pu")),
-            pu_per_hour=pl.when(pl.col("hours") > 0).then(pl.col("pu") / pl.col("hours")),
-        )
-        .sort("month")
-    )
-
-
 def naive_before_after(panel: pl.DataFrame, function: str, outcome: str) -> Estimate:
     """The function's monthly ``outcome`` since its rollout began minus before (Welch, months).
 
@@ -167,10 +150,13 @@ def naive_before_after(panel: pl.DataFrame, function: str, outcome: str) -> Esti
         return refusal(
             function, outcome, "naive_before_after", "naive", "no team is treated by this month"
         )
+    from coadv_assets.pu.alternatives import team_series
+
     start = int(treated_idx.min())
-    series = function_series(panel).filter(pl.col(outcome).is_not_null())
-    post = series.filter(pl.col("month_idx") >= start)[outcome]
-    pre = series.filter(pl.col("month_idx") < start)[outcome]
+    teams = panel["team_id"].unique().to_list()
+    series = team_series(panel, teams, outcome, function).filter(pl.col("y").is_finite())
+    post = series.filter(pl.col("month_idx") >= start)["y"]
+    pre = series.filter(pl.col("month_idx") < start)["y"]
     if post.len() < 2 or pre.len() < 2:
         return refusal(
             function,
@@ -179,11 +165,11 @@ def naive_before_after(panel: pl.DataFrame, function: str, outcome: str) -> Esti
             "naive",
             "fewer than two months of the function before or since its rollout began",
         )
+    welch = stats.ttest_ind(post.to_numpy(), pre.to_numpy(), equal_var=False)
+    interval = welch.confidence_interval(0.95)
     diff = float(post.mean() - pre.mean())
-    v_post, v_pre = float(post.var()) / post.len(), float(pre.var()) / pre.len()
-    se = math.sqrt(v_post + v_pre)
-    dof = (v_post + v_pre) ** 2 / (v_post**2 / (post.len() - 1) + v_pre**2 / (pre.len() - 1))
-    half = float(stats.t.ppf(0.975, dof)) * se
+    se = math.sqrt(float(post.var()) / post.len() + float(pre.var()) / pre.len())
+    dof = float(welch.df)
     return estimated(
         function,
         outcome,
@@ -191,7 +177,7 @@ def naive_before_after(panel: pl.DataFrame, function: str, outcome: str) -> Esti
         "naive",
         estimate=diff,
         std_error=se,
-        ci=(diff - half, diff + half),
+        ci=(float(interval.low), float(interval.high)),
         counterfactual=float(pre.mean()),
         n_obs=int(post.len() + pre.len()),
         assumptions=(

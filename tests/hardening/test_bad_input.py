@@ -339,3 +339,23 @@ def test_files_seen_in_one_landing_are_not_late_for_each_other(
         )
     report = ingest(with_client, now=NOW)
     assert [(f.file, f.rows) for f in report.loaded] == [("runs_001_rev.parquet", 1)]
+
+
+def test_a_warehouse_loaded_before_months_were_recorded_keeps_its_months_closed(
+    with_client: Path, write: Writer
+) -> None:
+    february = payroll_frame(["C001"], dt.date(2025, 2, 14), dt.datetime(2025, 2, 17, tzinfo=UTC))
+    write("payroll_runs", "runs_001", february)
+    assert ingest(with_client, now=dt.datetime(2025, 2, 17, 12, tzinfo=UTC)).rows_loaded == 1
+    with connect(with_client / "warehouse.duckdb") as con:  # as an older ingestion left it
+        con.execute("drop table raw._load_months")
+    late = payroll_frame(["C001"], dt.date(2025, 2, 28), dt.datetime(2025, 4, 16, tzinfo=UTC), 1)
+    write("payroll_runs", "runs_006", late)
+    report = ingest(with_client, now=dt.datetime(2025, 4, 16, tzinfo=UTC))
+    assert [r.file for r in report.rejected] == ["runs_006.parquet"]
+    assert "(earliest 2025-02), a month already loaded for their tenant" in (
+        report.rejected[0].message
+    )
+    assert _rows(with_client, "select table_name, tenant, period_month from raw._load_months") == [
+        ("payroll_runs", "C001", dt.date(2025, 2, 1))
+    ]
